@@ -1,0 +1,31 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { buildTestApp } from '../../../test/support/test-app.ts';
+import type { CatalogApi } from '../contract.ts';
+
+let app: ModuleRouter;
+let catalogApi: CatalogApi;
+beforeAll(async () => {
+  app = await buildTestApp();
+  catalogApi = app.diContainer.resolve<CatalogApi>('catalog/api');
+});
+afterAll(async () => {
+  await app.close();
+});
+
+it('getProducts returns the current name and price of each product, and lists unknown ids as missing', async () => {
+  const created = await app.inject({ method: 'POST', url: '/catalog/products', payload: { sku: `C-${randomUUID().slice(0, 8)}`, name: 'Tea', priceCents: 300, currency: 'GBP' } });
+  const product = created.json<{ id: string; sku: string }>();
+  await app.inject({ method: 'PATCH', url: `/catalog/products/${product.id}`, payload: { priceCents: 350 } });
+  const unknown = randomUUID();
+
+  const result = await catalogApi.getProducts({ ids: [product.id, unknown, product.id] });
+
+  expect(result.products).toEqual([{ id: product.id, sku: product.sku, name: 'Tea', priceCents: 350, currency: 'GBP' }]);
+  expect(result.missing).toEqual([unknown]);
+});
+
+it('getProducts with no ids returns nothing without touching the database', async () => {
+  expect(await catalogApi.getProducts({ ids: [] })).toEqual({ products: [], missing: [] });
+});

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { fastifyAwilixPlugin } from '@fastify/awilix';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { sql, type Kysely } from 'kysely';
+import type { Config } from '#platform/config.ts';
+import type { Logger } from '#platform/logger.ts';
+import { createModuleDatabase } from '#platform/db/module-database.ts';
+import { migrateModule } from '#platform/db/migrate.ts';
+import { provisionModules } from '#platform/db/provision.ts';
+import { installErrorHandling } from '#platform/http/error-handler.ts';
+import { healthRoutes } from '#platform/http/health.ts';
+import { validatorCompiler } from '#platform/http/validator-compiler.ts';
+import type { ModuleRouter } from '#platform/http/module-router.ts';
+import type { AnyModule } from '#platform/modules/define-module.ts';
+import { createAppContainer, registerModules, resolveAll } from '#platform/modules/module-container.ts';
+import { validateModules } from '#platform/modules/module-registry.ts';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AppOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Every module of the system (src/modules.ts); `config.modules` says which of them run here. */
+  readonly modules: readonly AnyModule[];
+  /** A connection string for a user that may create roles and schemas in the target database. */
+  readonly databaseUrl: string;
+  /** Where `<module>/` migration folders live; defaults to the project's `migrations/`. */
+  readonly migrationsDir?: string;
+}
+
+/**
+ * Builds the app from a config and a module list: provisions each local module's schema and role, migrates it under
+ * that role, wires the container and registers routes. Tests call this; only `main.ts` touches the process.
+ */
+export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
+  const { config, logger } = options;
+  validateModules(options.modules, config.modules);
+  const local = options.modules.filter((module) => config.modules.includes(module.name));
+  const migrationsDir = options.migrationsDir ?? path.join(projectRoot, 'migrations');
+
+  const provisioned = await provisionModules(options.databaseUrl, local.map((module) => module.name), logger);
+  const databases = new Map<string, Kysely<unknown>>();
+  for (const { module, role, schema } of provisioned) {
+    const db = createModuleDatabase<unknown>({ url: options.databaseUrl, role, schema, poolMax: config.dbPoolMax });
+    databases.set(module, db);
+    await migrateModule(db, { module, schema, folder: path.join(migrationsDir, module), logger });
+  }
+
+  const app = fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    requestIdHeader: 'x-request-id',
+    // Probes hit health every few seconds; their lines would drown the ones that matter.
+    logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: (request) => request.url.startsWith('/health/') }),
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+  })
+    .setValidatorCompiler(validatorCompiler)
+    .withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onClose', async () => {
+    await Promise.all([...databases.values()].map((db) => db.destroy()));
+  });
+  installErrorHandling(app);
+  // The API speaks JSON only; a text body is answered with 415 rather than failing schema validation as a string.
+  app.removeContentTypeParser('text/plain');
+
+  const container = createAppContainer();
+  await app.register(fastifyAwilixPlugin, { container, disposeOnClose: true, disposeOnResponse: false, asyncInit: false, eagerInject: false });
+  const { viewOf } = registerModules(container, local, (module) => ({
+    db: databases.get(module.name),
+    logger: logger.child({ module: module.name }),
+    config,
+  }));
+  resolveAll(container, local);
+
+  await app.register(swagger, {
+    openapi: { info: { title: 'Seams', version: '0.1.0', description: 'The Seams reference shop API.' } },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  healthRoutes(
+    app,
+    Object.fromEntries([...databases].map(([module, db]) => [`database:${module}`, async () => void (await sql`select 1`.execute(db))])),
+  );
+
+  for (const module of local) {
+    const routes = module.routes;
+    if (!routes) continue;
+    await app.register(async (scope) => {
+      // Every line logged while a module's route handles a request names the module.
+      scope.addHook('onRequest', async (request, reply) => {
+        request.log = request.log.child({ module: module.name });
+        reply.log = request.log;
+      });
+      await routes(scope, viewOf(module.name) as never);
+    });
+  }
+
+  return app;
+}

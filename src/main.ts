@@ -1,0 +1,48 @@
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.ts';
+import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { moduleNames, modules } from './modules.ts';
+import { ConfigError, loadConfig } from '#platform/config.ts';
+import { createLogger } from '#platform/logger.ts';
+import { redactUrl } from '#platform/db/database-names.ts';
+import { ensureDatabase } from '#platform/db/ensure-database.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
+
+// The process entry: config -> database -> app -> listen, and the only place that handles signals.
+let config;
+try {
+  config = loadConfig(process.env, moduleNames);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\nSee the configuration table in README.md.\n`);
+  process.exit(78); // EX_CONFIG
+}
+
+const logger = createLogger(config.logLevel);
+// What has been started so far, so that a signal during start-up stops exactly that.
+const started: { app?: ModuleRouter; embedded?: EmbeddedPostgres } = {};
+
+closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, logger: { error: (msg: unknown) => logger.error(msg) } }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'shutting down after an unexpected error');
+  else logger.info({ signal }, 'shutting down');
+  if (started.app) await Promise.race([started.app.close(), sleep(config.shutdownTimeoutMs)]);
+  await started.embedded?.stop();
+  logger.info('stopped');
+});
+
+let databaseUrl = config.databaseUrl;
+if (!databaseUrl) {
+  started.embedded = await startEmbeddedPostgres({ dataDir: path.resolve(config.dataDir, 'postgres'), logger });
+  databaseUrl = await ensureDatabase(started.embedded.url, 'seams');
+}
+logger.info({ database: redactUrl(databaseUrl), modules: config.modules }, 'starting');
+
+const app = await buildApp({ config, logger, modules, databaseUrl });
+started.app = app;
+await app.listen({ port: config.port, host: config.host });
+const address = app.server.address();
+const port = address && typeof address === 'object' ? address.port : config.port;
+const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+logger.info({ url: base, docs: `${base}/docs`, health: `${base}/health/ready` }, `Seams is listening on ${base} (API docs: ${base}/docs)`);

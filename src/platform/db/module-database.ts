@@ -1,0 +1,27 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+
+/** The handle a module gets to its own schema. Each module types it with its own tables: `ModuleDb<CatalogTables>`. */
+export type ModuleDb<Tables> = Kysely<Tables>;
+
+export interface ModuleDatabaseOptions {
+  readonly url: string;
+  readonly role: string;
+  readonly schema: string;
+  readonly poolMax: number;
+}
+
+/**
+ * A Kysely on a pool of its own whose connections take the module's role and search path when they are opened. Set
+ * once per connection (not per query) so the role costs no round trip on the hot path; and because the pool is the
+ * module's alone, a connection can never return to a pool that serves another module.
+ */
+export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): ModuleDb<Tables> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax,
+    options: `-c role=${options.role} -c search_path=${options.schema}`,
+    application_name: `seams:${options.schema}`,
+  });
+  return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+}

@@ -1,0 +1,89 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ModuleRouter } from './module-router.ts';
+import { AppError, type AppErrorKind } from '../errors.ts';
+import { PROBLEM_CONTENT_TYPE, problem, type Problem } from './problem.ts';
+
+const STATUS_BY_KIND: Record<AppErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  unprocessable: 422,
+  unavailable: 503,
+};
+
+/**
+ * Every error leaves as `application/problem+json` with a stable `code`. Client errors say what was wrong; anything
+ * unexpected is a 500 that tells the client nothing but the request id, and is logged in full with that id.
+ */
+export function installErrorHandling(app: ModuleRouter): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const body = toProblem(error, request);
+    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.code, status: body.status }, 'request rejected');
+    return sendProblem(reply, body);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, { ...problem(404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url}`), instance: request.url, requestId: request.id }),
+  );
+}
+
+export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
+  return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
+}
+
+function toProblem(error: FastifyError, request: FastifyRequest): Problem {
+  const context = { instance: request.url, requestId: request.id };
+  if (error instanceof AppError) {
+    return { ...problem(STATUS_BY_KIND[error.kind], error.code, error.message, error.details as Record<string, unknown> | undefined), ...context };
+  }
+  if (error.validation) {
+    const errors = uniqueByField(
+      error.validation.map((issue) => ({
+        field: fieldOf(error.validationContext, issue.instancePath, issue.params),
+        message: issue.message ?? 'is invalid',
+      })),
+    );
+    return { ...problem(400, 'VALIDATION_FAILED', `The request ${error.validationContext ?? 'input'} is invalid`, { errors }), ...context };
+  }
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    return { ...problem(status, clientErrorCode(error), error.message), ...context };
+  }
+  return { ...problem(500, 'INTERNAL_ERROR', 'An unexpected error occurred. Quote the request id when reporting it.'), ...context };
+}
+
+/** `body.lines.0.quantity`, or the property a `required`/`additionalProperties` rule is about. */
+function fieldOf(part: string | undefined, instancePath: string, params: Record<string, unknown> | undefined): string {
+  const segments = instancePath.split('/').filter(Boolean);
+  const named = params?.requiredProperties ?? params?.missingProperty ?? params?.additionalProperties ?? params?.additionalProperty;
+  if (Array.isArray(named)) segments.push(named.join(','));
+  else if (typeof named === 'string') segments.push(named);
+  return [part ?? 'input', ...segments].join('.');
+}
+
+/** A schema reports some failures twice (e.g. "schema is false" beside "must not have additional properties"). */
+function uniqueByField(errors: Array<{ field: string; message: string }>): Array<{ field: string; message: string }> {
+  const byField = new Map<string, { field: string; message: string }>();
+  for (const error of errors) {
+    const known = byField.get(error.field);
+    if (!known || known.message === 'schema is false') byField.set(error.field, error);
+  }
+  return [...byField.values()];
+}
+
+function clientErrorCode(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'UNSUPPORTED_MEDIA_TYPE';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'BODY_TOO_LARGE';
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return 'MALFORMED_BODY';
+    default:
+      return error.code?.startsWith('FST_ERR_') || !error.code ? 'BAD_REQUEST' : error.code;
+  }
+}

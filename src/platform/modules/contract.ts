@@ -1,0 +1,38 @@
+import type { Static, TSchema } from 'typebox';
+
+/**
+ * One method of a module's public API. Input and output are plain JSON described by TypeBox, so the same method can
+ * be served over HTTP after extraction without changing its callers.
+ */
+export interface ContractMethod<I extends TSchema = TSchema, O extends TSchema = TSchema> {
+  readonly input: I;
+  readonly output: O;
+  /** One line for the generated module docs. */
+  readonly description: string;
+  /** Safe to retry on a timeout: calling twice has the effect of calling once. Remote clients retry only these. */
+  readonly idempotent: boolean;
+}
+
+/** A module's public surface: its API methods. Declared in the module's `contract.ts`, the only file others import. */
+export interface Contract<M extends Record<string, ContractMethod> = Record<string, ContractMethod>> {
+  readonly module: string;
+  readonly methods: M;
+}
+
+/** The TypeScript interface a contract describes: every method async, one JSON input, one JSON output. */
+export type ContractApi<C extends Contract> = {
+  [K in keyof C['methods']]: (input: Static<C['methods'][K]['input']>) => Promise<Static<C['methods'][K]['output']>>;
+};
+
+export function defineContract<const M extends Record<string, ContractMethod>>(contract: { module: string; methods: M }): Contract<M> {
+  return contract;
+}
+
+/** The name under which a module's API is resolved by the modules that declared a dependency on it: `catalogApi`. */
+export function apiDependencyName(module: string): string {
+  return `${camelCase(module)}Api`;
+}
+
+export function camelCase(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}

@@ -1,0 +1,61 @@
+import type { Contract, ContractApi } from './contract.ts';
+import type { ModuleRouter } from '../http/module-router.ts';
+
+/**
+ * A factory registered in the app container. It receives the module's dependencies as one object and declares the
+ * small type it needs: `(deps: { db: ModuleDb<CatalogTables> }) => ProductsRepository`. The platform calls it with
+ * the module's view of the container, which holds only the module's own registrations, the platform services
+ * (`db`, `logger`, `config`) and the APIs of the modules it declared in `dependsOn`.
+ */
+// `never` as the parameter type lets any factory with any declared deps type be listed here (parameters are
+// contravariant); the container is what guarantees the deps at run time, and start-up resolves every one eagerly.
+export type Factory<T = unknown> = (deps: never) => T;
+
+/** A module's routes. Paths are absolute (`/catalog/products`); deps come from the module's view of the container. */
+export type RoutesFactory = (app: ModuleRouter, deps: never) => void | Promise<void>;
+
+/**
+ * A module's manifest: the single source of truth for its wiring, data, routes, dependencies and owners. Declared
+ * once in `modules/<name>/index.ts`.
+ */
+export interface ModuleDefinition<C extends Contract = Contract> {
+  /** kebab-case; also the name of the module's schema (with `_`) and the prefix of its role. */
+  readonly name: string;
+  /** Teams or people who review changes to the module (used for CODEOWNERS). */
+  readonly owners: readonly string[];
+  /**
+   * Other modules this one may call or subscribe to, each with a one-line reason a reviewer can argue with. Using a
+   * module that is not declared here fails at start-up and in CI.
+   */
+  readonly dependsOn: Readonly<Record<string, string>>;
+  /** The public contract from `contract.ts`, if the module offers an API. */
+  readonly contract?: C;
+  /** Builds the implementation of the contract; other modules receive it as `<name>Api`. */
+  readonly api?: (deps: never) => ContractApi<C>;
+  /** The module's private registrations, by container name (`productsRepository`). */
+  readonly register?: Readonly<Record<string, Factory>>;
+  readonly routes?: RoutesFactory;
+}
+
+const MODULE_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/** Declares a module. Checks what can be checked without the other modules; the registry checks the rest. */
+export function defineModule<C extends Contract>(definition: ModuleDefinition<C>): ModuleDefinition<C> {
+  if (!MODULE_NAME.test(definition.name)) {
+    throw new Error(`Module name "${definition.name}" must be kebab-case: lowercase letters and digits, words joined by "-"`);
+  }
+  if (definition.owners.length === 0) throw new Error(`Module "${definition.name}" must name at least one owner`);
+  if (definition.contract && definition.contract.module !== definition.name) {
+    throw new Error(`Module "${definition.name}" uses the contract of "${definition.contract.module}"`);
+  }
+  if (definition.contract && !definition.api) throw new Error(`Module "${definition.name}" has a contract but no api implementation`);
+  for (const [dependency, reason] of Object.entries(definition.dependsOn)) {
+    if (dependency === definition.name) throw new Error(`Module "${definition.name}" cannot depend on itself`);
+    if (reason.trim().length === 0) throw new Error(`Module "${definition.name}" must give a reason for depending on "${dependency}"`);
+  }
+  return definition;
+}
+
+/** Any module definition, whatever its contract. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyModule = ModuleDefinition<any>;

@@ -1,0 +1,93 @@
+import { asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
+import { apiDependencyName } from './contract.ts';
+import type { AnyModule, Factory } from './define-module.ts';
+
+/** A module used something its manifest does not allow, or the container cannot provide. Thrown at start-up. */
+export class ModuleWiringError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModuleWiringError';
+  }
+}
+
+/** What the platform gives every module under fixed names, on top of its own registrations. */
+export type PlatformServices = Readonly<Record<string, unknown>>;
+
+/** One awilix container per app, in strict mode, so a singleton can never capture a shorter-lived dependency. */
+export function createAppContainer(): AwilixContainer {
+  return createContainer({ injectionMode: InjectionMode.PROXY, strict: true });
+}
+
+const key = (module: string, name: string) => `${module}/${name}`;
+
+/**
+ * Registers each module's factories in the one app container under `<module>/<name>`, and gives each factory a view
+ * of the container with only what its module may see: its own registrations, its platform services, and the API of
+ * each module it declared in `dependsOn`. A name outside that view throws a {@link ModuleWiringError} that says what
+ * to declare, so reaching into another module fails at start-up rather than in production.
+ */
+export function registerModules(
+  container: AwilixContainer,
+  modules: readonly AnyModule[],
+  servicesFor: (module: AnyModule) => PlatformServices,
+): { viewOf: (module: string) => Record<string, unknown> } {
+  const all = new Map(modules.map((module) => [module.name, module]));
+  const views = new Map<string, Record<string, unknown>>();
+
+  for (const module of modules) {
+    const services = servicesFor(module);
+    for (const [name, value] of Object.entries(services)) container.register(key(module.name, name), asValue(value));
+    const view = moduleView(container, module, all, Object.keys(services));
+    views.set(module.name, view);
+    const factories: Record<string, Factory> = { ...module.register };
+    if (module.api) factories.api = module.api;
+    for (const [name, factory] of Object.entries(factories)) {
+      container.register(key(module.name, name), asFunction(() => factory(view as never)).singleton());
+    }
+  }
+
+  return {
+    viewOf(module) {
+      const view = views.get(module);
+      if (!view) throw new ModuleWiringError(`Module "${module}" is not registered`);
+      return view;
+    },
+  };
+}
+
+/** Resolves every registration of every module now, so a wiring mistake stops start-up instead of a later request. */
+export function resolveAll(container: AwilixContainer, modules: readonly AnyModule[]): void {
+  for (const module of modules) {
+    const names = [...Object.keys(module.register ?? {}), ...(module.api ? ['api'] : [])];
+    for (const name of names) container.resolve(key(module.name, name));
+  }
+}
+
+function moduleView(container: AwilixContainer, module: AnyModule, all: Map<string, AnyModule>, serviceNames: string[]): Record<string, unknown> {
+  const own = new Set([...serviceNames, ...Object.keys(module.register ?? {}), ...(module.api ? ['api'] : [])]);
+  const apis = new Map([...all.values()].filter((other) => other.api).map((other) => [apiDependencyName(other.name), other.name]));
+
+  return new Proxy(
+    {},
+    {
+      get(_target, property) {
+        if (typeof property !== 'string') return undefined;
+        if (own.has(property)) return container.resolve(key(module.name, property));
+        const provider = apis.get(property);
+        if (provider !== undefined) {
+          if (!(provider in module.dependsOn)) {
+            throw new ModuleWiringError(
+              `Module "${module.name}" resolves "${property}" but does not declare a dependency on "${provider}". ` +
+                `Declare dependsOn: { '${provider}': '<why>' } in modules/${module.name}/index.ts.`,
+            );
+          }
+          return container.resolve(key(provider, 'api'));
+        }
+        throw new ModuleWiringError(
+          `Module "${module.name}" resolves "${property}", which is not registered for it. ` +
+            `It can resolve: ${[...own].sort().join(', ')}${Object.keys(module.dependsOn).length ? `, ${Object.keys(module.dependsOn).map(apiDependencyName).join(', ')}` : ''}.`,
+        );
+      },
+    },
+  );
+}

@@ -1,0 +1,56 @@
+import type { AnyModule } from './define-module.ts';
+import { ModuleWiringError } from './module-container.ts';
+
+/**
+ * Checks the module list as a whole: names are unique, every declared dependency names a known module, synchronous
+ * dependencies form no cycle, and every dependency of a module this process runs is run here too.
+ */
+export function validateModules(all: readonly AnyModule[], local: readonly string[]): void {
+  const byName = new Map<string, AnyModule>();
+  for (const module of all) {
+    if (byName.has(module.name)) throw new ModuleWiringError(`Two modules are named "${module.name}"`);
+    byName.set(module.name, module);
+  }
+  for (const module of all) {
+    for (const dependency of Object.keys(module.dependsOn)) {
+      if (!byName.has(dependency)) {
+        throw new ModuleWiringError(`Module "${module.name}" declares a dependency on "${dependency}", which is not in src/modules.ts`);
+      }
+    }
+  }
+  const cycle = findCycle(all);
+  if (cycle) throw new ModuleWiringError(`Modules depend on each other in a cycle: ${cycle.join(' -> ')}. Let one side react to events instead.`);
+  for (const name of local) {
+    const module = byName.get(name);
+    if (!module) throw new ModuleWiringError(`Module "${name}" is not in src/modules.ts`);
+    for (const dependency of Object.keys(module.dependsOn)) {
+      if (!local.includes(dependency)) {
+        throw new ModuleWiringError(`Module "${name}" needs "${dependency}", which this process neither runs nor knows where to reach. Add it to MODULES.`);
+      }
+    }
+  }
+}
+
+function findCycle(modules: readonly AnyModule[]): string[] | undefined {
+  const byName = new Map(modules.map((module) => [module.name, module]));
+  const state = new Map<string, 'visiting' | 'done'>();
+  const path: string[] = [];
+  const visit = (name: string): string[] | undefined => {
+    if (state.get(name) === 'done') return undefined;
+    if (state.get(name) === 'visiting') return [...path.slice(path.indexOf(name)), name];
+    state.set(name, 'visiting');
+    path.push(name);
+    for (const dependency of Object.keys(byName.get(name)?.dependsOn ?? {})) {
+      const cycle = visit(dependency);
+      if (cycle) return cycle;
+    }
+    path.pop();
+    state.set(name, 'done');
+    return undefined;
+  };
+  for (const module of modules) {
+    const cycle = visit(module.name);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
