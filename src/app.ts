@@ -6,19 +6,29 @@ import { fastifyAwilixPlugin } from '@fastify/awilix';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { asValue } from 'awilix';
 import { sql, type Kysely } from 'kysely';
 import type { Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import { createModuleDatabase } from '#platform/db/module-database.ts';
 import { migrateModule } from '#platform/db/migrate.ts';
-import { provisionModules } from '#platform/db/provision.ts';
+import { grantOutboxReads, provisionModules } from '#platform/db/provision.ts';
+import { schemaName } from '#platform/db/database-names.ts';
+import { Registry } from 'prom-client';
+import type { EventBus } from '#platform/events/event-bus.ts';
+import { producerOf } from '#platform/events/event-definition.ts';
+import { createEventMetrics } from '#platform/events/event-metrics.ts';
+import { migrateEventTables } from '#platform/events/event-tables.ts';
+import { createEventBus } from '#platform/events/event-wiring.ts';
+import { createPublisher } from '#platform/events/publisher.ts';
+import type { EventHandler } from '#platform/events/subscription.ts';
 import { installErrorHandling } from '#platform/http/error-handler.ts';
 import { healthRoutes } from '#platform/http/health.ts';
 import { validatorCompiler } from '#platform/http/validator-compiler.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
-import { createAppContainer, registerModules, resolveAll } from '#platform/modules/module-container.ts';
-import { validateModules } from '#platform/modules/module-registry.ts';
+import { createAppContainer, handlerName, key, registerModules, resolveAll } from '#platform/modules/module-container.ts';
+import { assertNoSyncCycle, validateModules } from '#platform/modules/module-registry.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,13 +53,32 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const local = options.modules.filter((module) => config.modules.includes(module.name));
   const migrationsDir = options.migrationsDir ?? path.join(projectRoot, 'migrations');
 
+  const registry = new Registry();
+  const eventMetrics = createEventMetrics(registry);
+  // Bound once the bus exists; commits that publish before then are found by the bus's first pass.
+  const delivery: { bus?: EventBus } = {};
+
   const provisioned = await provisionModules(options.databaseUrl, local.map((module) => module.name), logger);
   const databases = new Map<string, Kysely<unknown>>();
   for (const { module, role, schema } of provisioned) {
-    const db = createModuleDatabase<unknown>({ url: options.databaseUrl, role, schema, poolMax: config.dbPoolMax });
+    const db = createModuleDatabase<unknown>({
+      url: options.databaseUrl,
+      role,
+      schema,
+      poolMax: config.dbPoolMax,
+      onPublishCommitted: (events) => delivery.bus?.published(module, events),
+    });
     databases.set(module, db);
+    await migrateEventTables(db, schema);
     await migrateModule(db, { module, schema, folder: path.join(migrationsDir, module), logger });
   }
+  const roleOf = new Map(provisioned.map(({ module, role }) => [module, role]));
+  await grantOutboxReads(
+    options.databaseUrl,
+    local.flatMap((module) =>
+      (module.subscriptions ?? []).map((subscription) => ({ subscriberRole: roleOf.get(module.name)!, producerSchema: schemaName(producerOf(subscription.event)) })),
+    ),
+  );
 
   const app = fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -64,6 +93,8 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     .withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onClose', async () => {
+    // Stop delivering before the pools the handlers write through go away.
+    await delivery.bus?.stop();
     await Promise.all([...databases.values()].map((db) => db.destroy()));
   });
   installErrorHandling(app);
@@ -72,12 +103,29 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
 
   const container = createAppContainer();
   await app.register(fastifyAwilixPlugin, { container, disposeOnClose: true, disposeOnResponse: false, asyncInit: false, eagerInject: false });
-  const { viewOf } = registerModules(container, local, (module) => ({
+  const { viewOf, calls } = registerModules(container, local, (module) => ({
     db: databases.get(module.name),
     logger: logger.child({ module: module.name }),
     config,
+    events: createPublisher(module.name, () => undefined),
   }));
   resolveAll(container, local);
+  assertNoSyncCycle(calls);
+  container.register('metricsRegistry', asValue(registry));
+
+  const bus = await createEventBus({
+    modules: local,
+    databaseOf: (module) => databases.get(module)!,
+    handlerOf: (module, subscription) => container.resolve<EventHandler>(key(module, handlerName(subscription))),
+    adminUrl: options.databaseUrl,
+    retry: { maxAttempts: config.events.maxAttempts, baseDelayMs: config.events.retryBaseMs, maxDelayMs: config.events.retryMaxMs },
+    batchSize: config.events.batchSize,
+    pollIntervalMs: config.events.pollIntervalMs,
+    metrics: eventMetrics,
+    logger,
+  });
+  delivery.bus = bus;
+  app.addHook('onReady', () => bus.start());
 
   await app.register(swagger, {
     openapi: { info: { title: 'Seams', version: '0.1.0', description: 'The Seams reference shop API.' } },

@@ -32,6 +32,20 @@ export const ConfigSchema = Type.Object({
     default: 8000,
     description: 'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway.',
   }),
+  ADMIN_TOKEN: Type.Optional(
+    Type.String({ minLength: 16, description: 'Bearer token for the admin API (/admin/...). Unset: the admin API answers 401 to everyone.' }),
+  ),
+  EVENTS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Attempts per event and subscription before it becomes a dead letter.' }),
+  EVENTS_RETRY_BASE_MS: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 1000, description: 'First retry delay; doubles per attempt, with jitter.' }),
+  EVENTS_RETRY_MAX_MS: Type.Integer({ minimum: 1, maximum: 86_400_000, default: 300_000, description: 'Longest retry delay.' }),
+  EVENTS_BATCH_SIZE: Type.Integer({ minimum: 1, maximum: 10_000, default: 200, description: 'Events a subscription handles per transaction.' }),
+  EVENTS_POLL_INTERVAL_MS: Type.Integer({
+    minimum: 10,
+    maximum: 600_000,
+    default: 1000,
+    description: 'Fallback poll for new events. Delivery is pushed; this only bounds the delay when a wake-up is missed.',
+  }),
+  EVENTS_RETENTION_HOURS: Type.Number({ minimum: 0, maximum: 8760, default: 168, description: 'How long handled events stay in outboxes and inboxes.' }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -49,6 +63,15 @@ export interface Config {
   readonly modules: readonly string[];
   readonly dbPoolMax: number;
   readonly shutdownTimeoutMs: number;
+  readonly adminToken: string | undefined;
+  readonly events: {
+    readonly maxAttempts: number;
+    readonly retryBaseMs: number;
+    readonly retryMaxMs: number;
+    readonly batchSize: number;
+    readonly pollIntervalMs: number;
+    readonly retentionMs: number;
+  };
 }
 
 /** A configuration value that is not allowed. The message names the variable, the value and what is allowed. */
@@ -94,6 +117,15 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     modules,
     dbPoolMax: config.DB_POOL_MAX,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    adminToken: config.ADMIN_TOKEN,
+    events: {
+      maxAttempts: config.EVENTS_MAX_ATTEMPTS,
+      retryBaseMs: config.EVENTS_RETRY_BASE_MS,
+      retryMaxMs: Math.max(config.EVENTS_RETRY_MAX_MS, config.EVENTS_RETRY_BASE_MS),
+      batchSize: config.EVENTS_BATCH_SIZE,
+      pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
+      retentionMs: config.EVENTS_RETENTION_HOURS * 3_600_000,
+    },
   };
 }
 
@@ -114,6 +146,8 @@ export function describeAllowed(schema: TSchema): string {
   const s = schema as Record<string, unknown>;
   if (Array.isArray(s.anyOf)) return `one of ${(s.anyOf as Array<{ const: unknown }>).map((option) => String(option.const)).join(', ')}`;
   if (s.type === 'integer') return `an integer from ${String(s.minimum)} to ${String(s.maximum)}`;
+  if (s.type === 'number') return `a number from ${String(s.minimum)} to ${String(s.maximum)}`;
+  if (s.type === 'string' && typeof s.minLength === 'number' && s.minLength > 1) return `a string of at least ${s.minLength} characters`;
   if (s.type === 'string' && typeof s.pattern === 'string') return `a string matching /${s.pattern}/`;
   if (s.type === 'string') return 'a non-empty string';
   return 'a valid value';

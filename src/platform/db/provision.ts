@@ -54,3 +54,27 @@ export async function provisionModules(adminUrl: string, modules: readonly strin
 export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
+
+/**
+ * Lets a subscriber's role read one producer's outbox, and nothing else of the producer's schema: the only grant a
+ * module ever holds outside its own schema, derived from the subscriptions in its manifest.
+ */
+export async function grantOutboxReads(adminUrl: string, grants: ReadonlyArray<{ subscriberRole: string; producerSchema: string }>): Promise<void> {
+  if (grants.length === 0) return;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock($1)', [PROVISION_LOCK]);
+    for (const { subscriberRole, producerSchema } of grants) {
+      await client.query(`grant usage on schema ${ident(producerSchema)} to ${ident(subscriberRole)}`);
+      await client.query(`grant select on ${ident(producerSchema)}.seams_outbox to ${ident(subscriberRole)}`);
+    }
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    await client.end();
+  }
+}

@@ -1,4 +1,5 @@
 import type { Static, TSchema } from 'typebox';
+import type { EventDefinition } from '../events/event-definition.ts';
 
 /**
  * One method of a module's public API. Input and output are plain JSON described by TypeBox, so the same method can
@@ -13,10 +14,17 @@ export interface ContractMethod<I extends TSchema = TSchema, O extends TSchema =
   readonly idempotent: boolean;
 }
 
-/** A module's public surface: its API methods. Declared in the module's `contract.ts`, the only file others import. */
-export interface Contract<M extends Record<string, ContractMethod> = Record<string, ContractMethod>> {
+/**
+ * A module's public surface: its API methods and the events it publishes. Declared in the module's `contract.ts`, the
+ * only file other modules import.
+ */
+export interface Contract<
+  M extends Record<string, ContractMethod> = Record<string, ContractMethod>,
+  E extends Record<string, EventDefinition> = Record<string, EventDefinition>,
+> {
   readonly module: string;
   readonly methods: M;
+  readonly events: E;
 }
 
 /** The TypeScript interface a contract describes: every method async, one JSON input, one JSON output. */
@@ -24,8 +32,16 @@ export type ContractApi<C extends Contract> = {
   [K in keyof C['methods']]: (input: Static<C['methods'][K]['input']>) => Promise<Static<C['methods'][K]['output']>>;
 };
 
-export function defineContract<const M extends Record<string, ContractMethod>>(contract: { module: string; methods: M }): Contract<M> {
-  return contract;
+export function defineContract<const M extends Record<string, ContractMethod>, const E extends Record<string, EventDefinition> = Record<never, never>>(contract: {
+  module: string;
+  methods: M;
+  events?: E;
+}): Contract<M, E> {
+  const events = (contract.events ?? {}) as E;
+  for (const event of Object.values(events)) {
+    if (!event.name.startsWith(`${contract.module}.`)) throw new Error(`Contract of "${contract.module}" declares event ${event.name}, which belongs to another module`);
+  }
+  return { module: contract.module, methods: contract.methods, events };
 }
 
 /** The name under which a module's API is resolved by the modules that declared a dependency on it: `catalogApi`. */

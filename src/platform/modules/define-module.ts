@@ -1,5 +1,7 @@
 import type { Contract, ContractApi } from './contract.ts';
 import type { ModuleRouter } from '../http/module-router.ts';
+import { producerOf } from '../events/event-definition.ts';
+import type { SubscriptionDefinition } from '../events/subscription.ts';
 
 /**
  * A factory registered in the app container. It receives the module's dependencies as one object and declares the
@@ -35,6 +37,11 @@ export interface ModuleDefinition<C extends Contract = Contract> {
   /** The module's private registrations, by container name (`productsRepository`). */
   readonly register?: Readonly<Record<string, Factory>>;
   readonly routes?: RoutesFactory;
+  /**
+   * Events of other modules (or its own) this module reacts to. Subscribing to another module requires declaring it
+   * in `dependsOn`. Created with `subscribe(Event, makeHandler)`.
+   */
+  readonly subscriptions?: readonly SubscriptionDefinition[];
 }
 
 const MODULE_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
@@ -52,6 +59,18 @@ export function defineModule<C extends Contract>(definition: ModuleDefinition<C>
   for (const [dependency, reason] of Object.entries(definition.dependsOn)) {
     if (dependency === definition.name) throw new Error(`Module "${definition.name}" cannot depend on itself`);
     if (reason.trim().length === 0) throw new Error(`Module "${definition.name}" must give a reason for depending on "${dependency}"`);
+  }
+  const subscriptionNames = new Set<string>();
+  for (const subscription of definition.subscriptions ?? []) {
+    const producer = producerOf(subscription.event);
+    if (producer !== definition.name && !(producer in definition.dependsOn)) {
+      throw new Error(
+        `Module "${definition.name}" subscribes to ${subscription.event.name} but does not declare a dependency on "${producer}". ` +
+          `Declare dependsOn: { '${producer}': '<why>' } in modules/${definition.name}/index.ts.`,
+      );
+    }
+    if (subscriptionNames.has(subscription.name)) throw new Error(`Module "${definition.name}" has two subscriptions named "${subscription.name}"; give one a name`);
+    subscriptionNames.add(subscription.name);
   }
   return definition;
 }

@@ -18,7 +18,11 @@ export function createAppContainer(): AwilixContainer {
   return createContainer({ injectionMode: InjectionMode.PROXY, strict: true });
 }
 
-const key = (module: string, name: string) => `${module}/${name}`;
+/** The container key of a module's registration. */
+export const key = (module: string, name: string) => `${module}/${name}`;
+
+/** The registration name of a subscription's handler. */
+export const handlerName = (subscription: string) => `handler:${subscription}`;
 
 /**
  * Registers each module's factories in the one app container under `<module>/<name>`, and gives each factory a view
@@ -30,23 +34,26 @@ export function registerModules(
   container: AwilixContainer,
   modules: readonly AnyModule[],
   servicesFor: (module: AnyModule) => PlatformServices,
-): { viewOf: (module: string) => Record<string, unknown> } {
+): { viewOf: (module: string) => Record<string, unknown>; calls: ReadonlyMap<string, ReadonlySet<string>> } {
   const all = new Map(modules.map((module) => [module.name, module]));
   const views = new Map<string, Record<string, unknown>>();
+  const calls = new Map<string, Set<string>>(modules.map((module) => [module.name, new Set<string>()]));
 
   for (const module of modules) {
     const services = servicesFor(module);
     for (const [name, value] of Object.entries(services)) container.register(key(module.name, name), asValue(value));
-    const view = moduleView(container, module, all, Object.keys(services));
+    const view = moduleView(container, module, all, Object.keys(services), calls.get(module.name)!);
     views.set(module.name, view);
     const factories: Record<string, Factory> = { ...module.register };
     if (module.api) factories.api = module.api;
+    for (const subscription of module.subscriptions ?? []) factories[handlerName(subscription.name)] = subscription.handler;
     for (const [name, factory] of Object.entries(factories)) {
       container.register(key(module.name, name), asFunction(() => factory(view as never)).singleton());
     }
   }
 
   return {
+    calls,
     viewOf(module) {
       const view = views.get(module);
       if (!view) throw new ModuleWiringError(`Module "${module}" is not registered`);
@@ -58,12 +65,22 @@ export function registerModules(
 /** Resolves every registration of every module now, so a wiring mistake stops start-up instead of a later request. */
 export function resolveAll(container: AwilixContainer, modules: readonly AnyModule[]): void {
   for (const module of modules) {
-    const names = [...Object.keys(module.register ?? {}), ...(module.api ? ['api'] : [])];
+    const names = [
+      ...Object.keys(module.register ?? {}),
+      ...(module.api ? ['api'] : []),
+      ...(module.subscriptions ?? []).map((subscription) => handlerName(subscription.name)),
+    ];
     for (const name of names) container.resolve(key(module.name, name));
   }
 }
 
-function moduleView(container: AwilixContainer, module: AnyModule, all: Map<string, AnyModule>, serviceNames: string[]): Record<string, unknown> {
+function moduleView(
+  container: AwilixContainer,
+  module: AnyModule,
+  all: Map<string, AnyModule>,
+  serviceNames: string[],
+  calls: Set<string>,
+): Record<string, unknown> {
   const own = new Set([...serviceNames, ...Object.keys(module.register ?? {}), ...(module.api ? ['api'] : [])]);
   const apis = new Map([...all.values()].filter((other) => other.api).map((other) => [apiDependencyName(other.name), other.name]));
 
@@ -81,6 +98,7 @@ function moduleView(container: AwilixContainer, module: AnyModule, all: Map<stri
                 `Declare dependsOn: { '${provider}': '<why>' } in modules/${module.name}/index.ts.`,
             );
           }
+          calls.add(provider);
           return container.resolve(key(provider, 'api'));
         }
         throw new ModuleWiringError(

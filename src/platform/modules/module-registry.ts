@@ -18,8 +18,6 @@ export function validateModules(all: readonly AnyModule[], local: readonly strin
       }
     }
   }
-  const cycle = findCycle(all);
-  if (cycle) throw new ModuleWiringError(`Modules depend on each other in a cycle: ${cycle.join(' -> ')}. Let one side react to events instead.`);
   for (const name of local) {
     const module = byName.get(name);
     if (!module) throw new ModuleWiringError(`Module "${name}" is not in src/modules.ts`);
@@ -31,8 +29,16 @@ export function validateModules(all: readonly AnyModule[], local: readonly strin
   }
 }
 
-function findCycle(modules: readonly AnyModule[]): string[] | undefined {
-  const byName = new Map(modules.map((module) => [module.name, module]));
+/**
+ * Synchronous calls between modules must not form a cycle; events may flow back. Checked on the API resolutions the
+ * container actually saw at start-up (`calls`: module -> modules whose API it resolved).
+ */
+export function assertNoSyncCycle(calls: ReadonlyMap<string, ReadonlySet<string>>): void {
+  const cycle = findCycle(calls);
+  if (cycle) throw new ModuleWiringError(`Modules call each other's APIs in a cycle: ${cycle.join(' -> ')}. Let one side react to the other's events instead.`);
+}
+
+function findCycle(calls: ReadonlyMap<string, ReadonlySet<string>>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();
   const path: string[] = [];
   const visit = (name: string): string[] | undefined => {
@@ -40,7 +46,7 @@ function findCycle(modules: readonly AnyModule[]): string[] | undefined {
     if (state.get(name) === 'visiting') return [...path.slice(path.indexOf(name)), name];
     state.set(name, 'visiting');
     path.push(name);
-    for (const dependency of Object.keys(byName.get(name)?.dependsOn ?? {})) {
+    for (const dependency of calls.get(name) ?? []) {
       const cycle = visit(dependency);
       if (cycle) return cycle;
     }
@@ -48,8 +54,8 @@ function findCycle(modules: readonly AnyModule[]): string[] | undefined {
     state.set(name, 'done');
     return undefined;
   };
-  for (const module of modules) {
-    const cycle = visit(module.name);
+  for (const module of calls.keys()) {
+    const cycle = visit(module);
     if (cycle) return cycle;
   }
   return undefined;

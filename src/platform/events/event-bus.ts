@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import type { EventMetrics } from './event-metrics.ts';
+import type { SubscriptionWorker } from './subscription-worker.ts';
+
+const CHANNEL = 'seams_events';
+/** Other instances hear of new events at most this often per producer: a NOTIFY per transaction halves the write rate. */
+const NOTIFY_COALESCE_MS = 5;
+/** How long to wait before looking again when an open transaction hides newer events; doubles up to the poll interval. */
+const HIDDEN_RECHECK_MS = 1;
+const LISTEN_RECONNECT_MS = 1000;
+
+export interface EventBusOptions {
+  readonly workers: readonly { readonly producer: string; readonly worker: SubscriptionWorker }[];
+  /** A superuser-ish connection string, for LISTEN/NOTIFY between instances. */
+  readonly adminUrl: string;
+  /** Fallback poll, for notifications that never came (e.g. while the listening connection was down). */
+  readonly pollIntervalMs: number;
+  readonly metrics: EventMetrics;
+  readonly logger: Logger;
+}
+
+/**
+ * Decides when each subscription worker runs. Delivery is pushed: a commit that published events wakes the local
+ * workers of that producer at once, and other instances through one coalesced NOTIFY. Polling is only the fallback.
+ * A worker never runs twice at a time in one process; the advisory lock keeps it to one place across instances.
+ */
+export class EventBus {
+  readonly #o: EventBusOptions;
+  readonly #instance = randomUUID();
+  readonly #schedulers: WorkerScheduler[];
+  #listener: pg.Client | undefined;
+  #notifier: pg.Pool | undefined;
+  #pendingNotify = new Set<string>();
+  #notifyTimer: NodeJS.Timeout | undefined;
+  #pollTimer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: EventBusOptions) {
+    this.#o = options;
+    this.#schedulers = options.workers.map(({ producer, worker }) => new WorkerScheduler(producer, worker, options));
+  }
+
+  async start(): Promise<void> {
+    if (this.#schedulers.length > 0) await this.#listen();
+    this.#notifier = new pg.Pool({ connectionString: this.#o.adminUrl, max: 1, application_name: 'seams:events-notify' });
+    this.#notifier.on('error', (error) => this.#o.logger.warn({ err: error }, 'event notifier connection failed'));
+    this.#pollTimer = setInterval(() => this.wakeAll(), this.#o.pollIntervalMs);
+    this.#pollTimer.unref();
+    this.wakeAll();
+  }
+
+  /** Called after a local transaction that published `events` events of `producer` committed. */
+  published(producer: string, events: number): void {
+    this.#o.metrics.published.inc({ module: producer }, events);
+    this.#wake(producer);
+    this.#pendingNotify.add(producer);
+    this.#notifyTimer ??= setTimeout(() => void this.#notifyOthers(), NOTIFY_COALESCE_MS);
+  }
+
+  wakeAll(): void {
+    for (const scheduler of this.#schedulers) scheduler.wake();
+  }
+
+  /** Waits for running batches to finish; no new batch starts. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#pollTimer);
+    clearTimeout(this.#notifyTimer);
+    await Promise.all(this.#schedulers.map((scheduler) => scheduler.stop()));
+    await this.#listener?.end().catch(() => undefined);
+    await this.#notifier?.end().catch(() => undefined);
+  }
+
+  #wake(producer: string): void {
+    for (const scheduler of this.#schedulers) if (scheduler.producer === producer) scheduler.wake();
+  }
+
+  async #notifyOthers(): Promise<void> {
+    this.#notifyTimer = undefined;
+    const producers = [...this.#pendingNotify];
+    this.#pendingNotify.clear();
+    if (this.#stopped || !this.#notifier) return;
+    try {
+      await this.#notifier.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.#instance, producers })]);
+    } catch (error) {
+      // Other instances still find the events on their next poll.
+      this.#o.logger.warn({ err: error }, 'could not notify other instances of new events');
+    }
+  }
+
+  async #listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#o.adminUrl, application_name: 'seams:events-listen' });
+    const retry = () => {
+      if (this.#stopped) return;
+      this.#listener = undefined;
+      setTimeout(() => void this.#listen().catch(() => undefined), LISTEN_RECONNECT_MS).unref();
+    };
+    client.on('error', (error) => {
+      this.#o.logger.warn({ err: error }, 'event listener connection lost; polling until it is back');
+      retry();
+    });
+    client.on('notification', (message) => {
+      if (!message.payload) return;
+      const { from, producers } = JSON.parse(message.payload) as { from: string; producers: string[] };
+      if (from === this.#instance) return;
+      for (const producer of producers) this.#wake(producer);
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${CHANNEL}`);
+      this.#listener = client;
+      // Anything published while we were not listening.
+      this.wakeAll();
+    } catch (error) {
+      this.#o.logger.warn({ err: error }, 'could not listen for events from other instances; polling');
+      await client.end().catch(() => undefined);
+      retry();
+    }
+  }
+}
+
+/** Runs one worker: at most one batch at a time, again at once while there is more, and on timers for the rest. */
+class WorkerScheduler {
+  readonly producer: string;
+  readonly #worker: SubscriptionWorker;
+  readonly #o: EventBusOptions;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #hiddenDelay = HIDDEN_RECHECK_MS;
+  #failures = 0;
+  #stopped = false;
+
+  constructor(producer: string, worker: SubscriptionWorker, options: EventBusOptions) {
+    this.producer = producer;
+    this.#worker = worker;
+    this.#o = options;
+  }
+
+  wake(): void {
+    if (this.#stopped) return;
+    if (this.#running) {
+      this.#again = true;
+      return;
+    }
+    this.#running = this.#loop().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  async #loop(): Promise<void> {
+    do {
+      this.#again = false;
+      try {
+        const outcome = await this.#worker.runBatch();
+        this.#failures = 0;
+        if (outcome.full) this.#again = true;
+        if (outcome.hiddenBehindOpenTransaction) {
+          this.#after(this.#hiddenDelay);
+          this.#hiddenDelay = Math.min(this.#hiddenDelay * 2, this.#o.pollIntervalMs);
+        } else {
+          this.#hiddenDelay = HIDDEN_RECHECK_MS;
+        }
+        if (outcome.nextRetryAt) this.#after(Math.max(0, outcome.nextRetryAt.getTime() - Date.now()));
+      } catch (error) {
+        this.#failures += 1;
+        this.#o.logger.error({ err: error, module: this.#worker.module, subscription: this.#worker.subscription }, 'event delivery batch failed');
+        this.#after(Math.min(this.#o.pollIntervalMs, 50 * 2 ** Math.min(this.#failures, 6)));
+        return;
+      }
+    } while (this.#again && !this.#stopped);
+  }
+
+  /** Wakes the worker after `ms`, unless an earlier wake-up is already set. */
+  #after(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.#timer && this.#timerAt <= at) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.wake();
+    }, ms);
+    this.#timer.unref();
+  }
+}

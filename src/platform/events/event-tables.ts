@@ -1,0 +1,88 @@
+import { sql, type Kysely } from 'kysely';
+import { Migrator, type Migration, type MigrationProvider } from 'kysely/migration';
+
+/**
+ * The event bus's tables in every module's schema, owned by the module's role:
+ * - `seams_outbox`: the events the module published, in (transaction id, sequence) order;
+ * - `seams_subscription_cursors`: for each of its subscriptions (and partition), how far it has read a producer's outbox;
+ * - `seams_inbox`: ids of events it has handled, so a redelivery is never applied twice;
+ * - `seams_parked`: events that failed for one of its subscriptions, waiting for a retry, waiting behind an earlier
+ *   failed event with the same key, or dead.
+ * Versioned like any migration, with a history table of their own so they never mix with the module's migrations.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_event_bus': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      await sql`
+        create table seams_outbox (
+          seq bigint generated always as identity,
+          xid xid8 not null default pg_current_xact_id(),
+          id uuid not null,
+          name text not null,
+          version integer not null,
+          key text,
+          payload jsonb not null,
+          trace jsonb,
+          occurred_at timestamptz not null default now(),
+          primary key (xid, seq)
+        )`.execute(db);
+      await sql`
+        create table seams_subscription_cursors (
+          subscription text not null,
+          partition integer not null,
+          producer text not null,
+          cursor_xid xid8 not null default '0',
+          cursor_seq bigint not null default 0,
+          updated_at timestamptz not null default now(),
+          primary key (subscription, partition)
+        )`.execute(db);
+      await sql`
+        create table seams_inbox (
+          subscription text not null,
+          event_id uuid not null,
+          handled_at timestamptz not null default now(),
+          primary key (subscription, event_id)
+        )`.execute(db);
+      await sql`
+        create table seams_parked (
+          id bigint generated always as identity primary key,
+          subscription text not null,
+          partition integer not null,
+          event_id uuid not null,
+          name text not null,
+          version integer not null,
+          key text,
+          payload jsonb not null,
+          trace jsonb,
+          occurred_at timestamptz not null,
+          xid xid8 not null,
+          seq bigint not null,
+          status text not null check (status in ('retrying', 'waiting', 'dead')),
+          attempts integer not null default 0,
+          last_error text,
+          next_attempt_at timestamptz,
+          parked_at timestamptz not null default now(),
+          updated_at timestamptz not null default now(),
+          unique (subscription, event_id)
+        )`.execute(db);
+      await sql`create index seams_parked_by_key on seams_parked (subscription, partition, key, xid, seq)`.execute(db);
+      await sql`create index seams_inbox_by_age on seams_inbox (handled_at)`.execute(db);
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Creates or upgrades the event-bus tables in the schema `db` writes to (the module's, through its role). */
+export async function migrateEventTables(db: Kysely<unknown>, schema: string): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableSchema: schema,
+    migrationTableName: 'seams_platform_migration',
+    migrationLockTableName: 'seams_platform_migration_lock',
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw new Error(`Event-bus tables in schema "${schema}" could not be migrated`, { cause: error });
+}

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import { producerOf, type EventDefinition, type EventPayload } from './event-definition.ts';
+
+/** Publishes a module's events into its outbox, inside the caller's transaction. Modules receive it as `events`. */
+export interface Publisher {
+  /**
+   * Writes the event to the module's outbox in `trx`, so it is published if and only if `trx` commits. Only a
+   * transaction of the module's own database is accepted, and only events of the module's own contract. The payload
+   * is checked against the event's schema before anything is written.
+   * @returns the event id.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  publish<E extends EventDefinition>(trx: Transaction<any>, event: E, payload: EventPayload<E>): Promise<string>;
+}
+
+/** W3C trace context to store with an event (filled in by telemetry; empty when tracing is off). */
+export type TraceCarrierSource = () => Record<string, string> | undefined;
+
+export function createPublisher(module: string, traceCarrier: TraceCarrierSource): Publisher {
+  return {
+    async publish(trx, event, payload) {
+      if (producerOf(event) !== module) {
+        throw new Error(`Module "${module}" cannot publish ${event.name}: a module publishes only the events of its own contract`);
+      }
+      if (!trx || (trx as { isTransaction?: boolean }).isTransaction !== true) {
+        throw new Error(`publish(${event.name}) needs a transaction of the module's database, so the event commits with the change it describes`);
+      }
+      event.assertValid(payload);
+      const id = randomUUID();
+      await trx
+        .insertInto('seams_outbox')
+        .values({
+          id,
+          name: event.name,
+          version: event.version,
+          key: event.key ? event.key(payload) : null,
+          payload: JSON.stringify(payload),
+          trace: JSON.stringify(traceCarrier() ?? null),
+        })
+        .execute();
+      return id;
+    },
+  };
+}
