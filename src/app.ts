@@ -7,7 +7,8 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { asValue } from 'awilix';
-import { sql, type Kysely } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import type { Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import { createModuleDatabase } from '#platform/db/module-database.ts';
@@ -19,7 +20,10 @@ import type { EventBus } from '#platform/events/event-bus.ts';
 import { producerOf } from '#platform/events/event-definition.ts';
 import { createEventMetrics } from '#platform/events/event-metrics.ts';
 import { migrateEventTables } from '#platform/events/event-tables.ts';
-import { createEventBus } from '#platform/events/event-wiring.ts';
+import { createEventBus, listSubscriptions } from '#platform/events/event-wiring.ts';
+import { EventAdmin } from '#platform/events/event-admin.ts';
+import { eventAdminRoutes } from '#platform/events/admin-routes.ts';
+import { requireAdminToken } from '#platform/http/admin-auth.ts';
 import { createPublisher } from '#platform/events/publisher.ts';
 import type { EventHandler } from '#platform/events/subscription.ts';
 import { installErrorHandling } from '#platform/http/error-handler.ts';
@@ -29,6 +33,9 @@ import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { createAppContainer, handlerName, key, registerModules, resolveAll } from '#platform/modules/module-container.ts';
 import { assertNoSyncCycle, validateModules } from '#platform/modules/module-registry.ts';
+
+/** Retention deletes in small batches on this beat, away from the hot path. */
+const RETENTION_INTERVAL_MS = 60_000;
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -126,6 +133,21 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   });
   delivery.bus = bus;
   app.addHook('onReady', () => bus.start());
+
+  // The platform's own connection, for work across modules' event tables (lag, dead letters, retention).
+  const platformDb = new Kysely<unknown>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 2, application_name: 'seams:platform' }) }),
+  });
+  const eventAdmin = new EventAdmin(platformDb, listSubscriptions(local));
+  eventAdminRoutes(app, eventAdmin, { guard: requireAdminToken(config.adminToken), wake: () => bus.wakeAll() });
+  const retention = setInterval(() => {
+    eventAdmin.applyRetention(config.events.retentionMs).catch((error: unknown) => logger.warn({ err: error }, 'event retention failed'));
+  }, RETENTION_INTERVAL_MS);
+  retention.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(retention);
+    await platformDb.destroy();
+  });
 
   await app.register(swagger, {
     openapi: { info: { title: 'Seams', version: '0.1.0', description: 'The Seams reference shop API.' } },

@@ -41,6 +41,9 @@ const migrations: Record<string, Migration> = {
         create table seams_inbox (
           subscription text not null,
           event_id uuid not null,
+          -- The event's position in its producer's outbox: retention keeps an inbox row while the event could be read again.
+          event_xid xid8,
+          event_seq bigint,
           handled_at timestamptz not null default now(),
           primary key (subscription, event_id)
         )`.execute(db);

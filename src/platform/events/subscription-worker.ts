@@ -48,6 +48,8 @@ interface OutboxRow {
 interface ParkedRow {
   id: string;
   event_id: string;
+  xid: string;
+  seq: string;
   key: string | null;
   payload: unknown;
   occurred_at: Date;
@@ -148,7 +150,7 @@ export class SubscriptionWorker {
           await this.#park(trx, row, 'waiting', 0, null);
           continue;
         }
-        const error = await this.#handleSafely(trx, this.#delivered(row, 1));
+        const error = await this.#handleSafely(trx, this.#delivered(row, 1), row);
         if (error !== undefined) {
           await this.#parkFailure(trx, row, 1, error);
           if (row.key !== null) blocked.add(row.key);
@@ -156,7 +158,7 @@ export class SubscriptionWorker {
       }
     } else {
       for (const row of held) await this.#park(trx, row, 'waiting', 0, null);
-      const firstTime = await this.#claimInbox(trx, fresh.map((row) => row.id));
+      const firstTime = await this.#claimInbox(trx, fresh);
       for (const row of fresh) {
         if (!firstTime.has(row.id)) continue;
         try {
@@ -195,13 +197,13 @@ export class SubscriptionWorker {
   async #retryDue(trx: Transaction<unknown>): Promise<void> {
     const o = this.#o;
     const due = (
-      await sql<ParkedRow>`select id::text as id, event_id, key, payload, occurred_at, attempts from seams_parked
+      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, occurred_at, attempts from seams_parked
         where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying' and next_attempt_at <= now()
         order by xid, seq limit ${o.batchSize}`.execute(trx)
     ).rows;
     for (const parked of due) {
       const attempt = parked.attempts + 1;
-      const error = await this.#handleSafely(trx, this.#delivered({ ...parked, id: parked.event_id }, attempt));
+      const error = await this.#handleSafely(trx, this.#delivered({ ...parked, id: parked.event_id }, attempt), { id: parked.event_id, xid: parked.xid, seq: parked.seq });
       if (error !== undefined) {
         await this.#recordFailure(trx, parked.id, attempt, error);
         continue;
@@ -215,12 +217,12 @@ export class SubscriptionWorker {
   async #drainWaiting(trx: Transaction<unknown>, key: string): Promise<void> {
     const o = this.#o;
     const waiting = (
-      await sql<ParkedRow>`select id::text as id, event_id, key, payload, occurred_at, attempts from seams_parked
+      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, occurred_at, attempts from seams_parked
         where subscription = ${o.subscription} and partition = ${o.partition} and key = ${key} and status = 'waiting'
         order by xid, seq`.execute(trx)
     ).rows;
     for (const parked of waiting) {
-      const error = await this.#handleSafely(trx, this.#delivered({ ...parked, id: parked.event_id }, 1));
+      const error = await this.#handleSafely(trx, this.#delivered({ ...parked, id: parked.event_id }, 1), { id: parked.event_id, xid: parked.xid, seq: parked.seq });
       if (error !== undefined) {
         await this.#recordFailure(trx, parked.id, 1, error);
         return;
@@ -230,11 +232,11 @@ export class SubscriptionWorker {
   }
 
   /** Runs the handler under a savepoint; returns the error it threw, with its effects undone, or undefined. */
-  async #handleSafely(trx: Transaction<unknown>, event: DeliveredEvent): Promise<unknown> {
+  async #handleSafely(trx: Transaction<unknown>, event: DeliveredEvent, position: { id: string; xid: string; seq: string }): Promise<unknown> {
     const o = this.#o;
     await sql`savepoint seams_event`.execute(trx);
     try {
-      const firstTime = await this.#claimInbox(trx, [event.id]);
+      const firstTime = await this.#claimInbox(trx, [position]);
       if (firstTime.size > 0) {
         await this.#timed(() => o.handler(event, trx));
         o.metrics.delivered.inc({ subscription: o.subscription });
@@ -250,10 +252,11 @@ export class SubscriptionWorker {
   }
 
   /** Inserts inbox rows; returns the ids not seen before. A redelivered event is skipped, never applied twice. */
-  async #claimInbox(trx: Transaction<unknown>, ids: string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const inserted = await sql<{ event_id: string }>`insert into seams_inbox (subscription, event_id)
-      select ${this.#o.subscription}, unnest(${ids}::uuid[]) on conflict do nothing returning event_id`.execute(trx);
+  async #claimInbox(trx: Transaction<unknown>, events: ReadonlyArray<{ id: string; xid: string; seq: string }>): Promise<Set<string>> {
+    if (events.length === 0) return new Set();
+    const inserted = await sql<{ event_id: string }>`insert into seams_inbox (subscription, event_id, event_xid, event_seq)
+      select ${this.#o.subscription}, * from unnest(${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.xid)}::xid8[], ${events.map((e) => e.seq)}::bigint[])
+      on conflict do nothing returning event_id`.execute(trx);
     return new Set(inserted.rows.map((row) => row.event_id));
   }
 

@@ -1,0 +1,96 @@
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { withDatabase } from '#platform/db/database-names.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
+import { ident } from '#platform/db/provision.ts';
+
+/** The PostgreSQL server the benchmark runs against, and fresh databases on it that are dropped afterwards. */
+export interface BenchServer {
+  readonly url: string;
+  readonly embedded: boolean;
+  freshDatabase(setupSql?: string): Promise<BenchDatabase>;
+  /** Drops every database (and its module roles) this process created and still holds; stops the embedded server. */
+  close(): Promise<void>;
+}
+
+export interface BenchDatabase {
+  readonly name: string;
+  readonly url: string;
+  drop(): Promise<void>;
+}
+
+const PREFIX = 'seams_bench_';
+
+export async function openServer(databaseUrl: string | undefined, logger: Logger): Promise<BenchServer> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url = databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dataDir: path.resolve('.data/bench-postgres'), logger });
+    url = embedded.url;
+  }
+  const serverUrl = url;
+  const live = new Set<string>();
+  let seq = 0;
+
+  const admin = async <T>(run: (client: pg.Client) => Promise<T>): Promise<T> => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      return await run(client);
+    } finally {
+      await client.end();
+    }
+  };
+
+  const drop = async (name: string) => {
+    live.delete(name);
+    await admin(async (client) => {
+      await client.query(`drop database if exists ${ident(name)} with (force)`);
+      // Module roles carry the database name (see roleName); they belong to the server, so drop them too.
+      const roles = await client.query<{ rolname: string }>("select rolname from pg_roles where rolname like $1 || '\\_%'", [name]);
+      for (const { rolname } of roles.rows) await client.query(`drop role if exists ${ident(rolname)}`);
+    });
+  };
+
+  return {
+    url: serverUrl,
+    embedded: embedded !== undefined,
+    async freshDatabase(setupSql) {
+      const name = `${PREFIX}${process.pid}_${++seq}`;
+      await admin(async (client) => {
+        await client.query(`create database ${ident(name)}`);
+        // As the peer harness does: start each phase from a clean checkpoint, not in the middle of one.
+        await client.query('checkpoint');
+      });
+      live.add(name);
+      const dbUrl = withDatabase(serverUrl, name);
+      if (setupSql) {
+        const client = new pg.Client({ connectionString: dbUrl });
+        await client.connect();
+        try {
+          await client.query(setupSql);
+        } finally {
+          await client.end();
+        }
+      }
+      return { name, url: dbUrl, drop: () => drop(name) };
+    },
+    async close() {
+      for (const name of [...live]) await drop(name).catch(() => undefined);
+      await embedded?.stop();
+    },
+  };
+}
+
+/** Server facts worth printing next to the numbers. */
+export async function describeServer(url: string): Promise<{ version: string; fsync: string; synchronousCommit: string }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const show = async (name: string) => (await client.query<Record<string, string>>(`show ${name}`)).rows[0]![name]!;
+    return { version: await show('server_version'), fsync: await show('fsync'), synchronousCommit: await show('synchronous_commit') };
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,85 @@
+import Type from 'typebox';
+import { NotFoundError } from '../errors.ts';
+import type { ModuleRouter } from '../http/module-router.ts';
+import { ProblemSchema } from '../http/problem.ts';
+import type { EventAdmin } from './event-admin.ts';
+
+const tags = ['admin: events'];
+const errors = { 401: ProblemSchema, 403: ProblemSchema };
+
+const StatusBody = Type.Object({
+  module: Type.String(),
+  subscription: Type.String(),
+  event: Type.String(),
+  version: Type.Integer(),
+  partitions: Type.Integer(),
+  pending: Type.Integer({ description: 'Events not read yet.' }),
+  oldestUnhandledAgeMs: Type.Integer({ description: 'Age of the oldest event not yet handled; 0 when caught up.' }),
+  retrying: Type.Integer(),
+  waiting: Type.Integer({ description: 'Events held back behind an earlier failed event with the same key.' }),
+  dead: Type.Integer(),
+});
+
+const DeadLetterBody = Type.Object({
+  id: Type.String(),
+  module: Type.String(),
+  subscription: Type.String(),
+  eventId: Type.String(),
+  event: Type.String(),
+  version: Type.Integer(),
+  key: Type.Union([Type.String(), Type.Null()]),
+  payload: Type.Unknown(),
+  attempts: Type.Integer(),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  occurredAt: Type.String(),
+  parkedAt: Type.String(),
+  waitingBehind: Type.Integer(),
+});
+
+const Filter = Type.Object(
+  { module: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), subscription: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
+  { additionalProperties: false },
+);
+
+/** The admin API of the event bus: lag per subscription, dead letters, replay. */
+export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: { guard: (request: never) => Promise<void>; wake: () => void }): void {
+  const preHandler = options.guard as never;
+
+  app.get('/admin/events/subscriptions', { preHandler, schema: { tags, response: { 200: Type.Object({ subscriptions: Type.Array(StatusBody) }), ...errors } } }, async () => ({
+    subscriptions: await admin.status(),
+  }));
+
+  app.get(
+    '/admin/events/dead-letters',
+    { preHandler, schema: { tags, querystring: Filter, response: { 200: Type.Object({ deadLetters: Type.Array(DeadLetterBody) }), 400: ProblemSchema, ...errors } } },
+    async (request) => ({ deadLetters: await admin.deadLetters(request.query) }),
+  );
+
+  app.post(
+    '/admin/events/dead-letters/:id/replay',
+    {
+      preHandler,
+      schema: {
+        tags,
+        params: Type.Object({ id: Type.String({ pattern: '^[a-z0-9-]+:[0-9]+$' }) }),
+        response: { 202: Type.Object({ replayed: Type.Integer() }), 400: ProblemSchema, 404: ProblemSchema, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const replayed = await admin.replay({ id: request.params.id });
+      if (replayed === 0) throw new NotFoundError('DEAD_LETTER_NOT_FOUND', `No dead letter ${request.params.id}`);
+      options.wake();
+      return reply.code(202).send({ replayed });
+    },
+  );
+
+  app.post(
+    '/admin/events/dead-letters/replay',
+    { preHandler, schema: { tags, body: Type.Optional(Filter), response: { 202: Type.Object({ replayed: Type.Integer() }), 400: ProblemSchema, ...errors } } },
+    async (request, reply) => {
+      const replayed = await admin.replay(request.body ?? {});
+      options.wake();
+      return reply.code(202).send({ replayed });
+    },
+  );
+}

@@ -1,0 +1,202 @@
+import { sql, type Kysely } from 'kysely';
+import { schemaName } from '../db/database-names.ts';
+import { ident } from '../db/provision.ts';
+import type { SubscriptionInfo } from './event-wiring.ts';
+
+/** A subscription's backlog: events it has not read yet, and events parked for it. */
+export interface SubscriptionStatus {
+  readonly module: string;
+  readonly subscription: string;
+  readonly event: string;
+  readonly version: number;
+  readonly partitions: number;
+  /** Events in the producer's outbox past the subscription's cursor. */
+  readonly pending: number;
+  /** Age of the oldest event not yet handled (pending or parked), in ms; 0 when there is none. */
+  readonly oldestUnhandledAgeMs: number;
+  readonly retrying: number;
+  readonly waiting: number;
+  readonly dead: number;
+}
+
+export interface DeadLetter {
+  /** `<module>:<n>`; pass it back to replay this one. */
+  readonly id: string;
+  readonly module: string;
+  readonly subscription: string;
+  readonly eventId: string;
+  readonly event: string;
+  readonly version: number;
+  readonly key: string | null;
+  readonly payload: unknown;
+  readonly attempts: number;
+  readonly lastError: string | null;
+  readonly occurredAt: string;
+  readonly parkedAt: string;
+  /** Later events with the same key held back behind this one, in order. */
+  readonly waitingBehind: number;
+}
+
+/**
+ * Operations on the event bus across modules: lag, dead letters, replay, retention. It reads every module's event
+ * tables, so it runs on the platform's own connection (the DATABASE_URL user), never on a module's.
+ */
+export class EventAdmin {
+  readonly #db: Kysely<unknown>;
+  readonly #subscriptions: readonly SubscriptionInfo[];
+
+  constructor(db: Kysely<unknown>, subscriptions: readonly SubscriptionInfo[]) {
+    this.#db = db;
+    this.#subscriptions = subscriptions;
+  }
+
+  async status(): Promise<SubscriptionStatus[]> {
+    return Promise.all(
+      this.#subscriptions.map(async (info) => {
+        const subscriber = ident(info.schema);
+        const outbox = `${ident(producerSchema(info))}.seams_outbox`;
+        const pending = await sql<{ pending: number; oldest: Date | null }>`
+          select count(*)::int as pending, min(o.occurred_at) as oldest
+          from ${sql.raw(subscriber)}.seams_subscription_cursors c
+          join ${sql.raw(outbox)} o
+            on (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
+           and mod(abs(hashtext(coalesce(o.key, o.id::text))), ${info.partitions}) = c.partition
+          where c.subscription = ${info.subscription} and o.name = ${info.event} and o.version = ${info.version}`.execute(this.#db);
+        const parked = await sql<{ retrying: number; waiting: number; dead: number; oldest: Date | null }>`
+          select count(*) filter (where status = 'retrying')::int as retrying,
+                 count(*) filter (where status = 'waiting')::int as waiting,
+                 count(*) filter (where status = 'dead')::int as dead,
+                 min(occurred_at) as oldest
+          from ${sql.raw(subscriber)}.seams_parked where subscription = ${info.subscription}`.execute(this.#db);
+        const p = pending.rows[0]!;
+        const q = parked.rows[0]!;
+        const oldest = [p.oldest, q.oldest].filter((date): date is Date => date !== null).map((date) => date.getTime());
+        return {
+          module: info.module,
+          subscription: info.subscription,
+          event: info.event,
+          version: info.version,
+          partitions: info.partitions,
+          pending: p.pending,
+          oldestUnhandledAgeMs: oldest.length ? Math.max(0, Date.now() - Math.min(...oldest)) : 0,
+          retrying: q.retrying,
+          waiting: q.waiting,
+          dead: q.dead,
+        };
+      }),
+    );
+  }
+
+  async deadLetters(filter: { module?: string; subscription?: string } = {}): Promise<DeadLetter[]> {
+    const letters: DeadLetter[] = [];
+    for (const schema of this.#schemas(filter.module)) {
+      const rows = await sql<{
+        id: string;
+        subscription: string;
+        event_id: string;
+        name: string;
+        version: number;
+        key: string | null;
+        payload: unknown;
+        attempts: number;
+        last_error: string | null;
+        occurred_at: Date;
+        parked_at: Date;
+        waiting_behind: number;
+      }>`
+        select d.id::text as id, d.subscription, d.event_id, d.name, d.version, d.key, d.payload, d.attempts, d.last_error, d.occurred_at, d.parked_at,
+               (select count(*)::int from ${sql.raw(ident(schema.schema))}.seams_parked w
+                 where w.subscription = d.subscription and w.key = d.key and w.status = 'waiting') as waiting_behind
+        from ${sql.raw(ident(schema.schema))}.seams_parked d
+        where d.status = 'dead' ${filter.subscription ? sql`and d.subscription = ${filter.subscription}` : sql``}
+        order by d.parked_at`.execute(this.#db);
+      for (const row of rows.rows) {
+        letters.push({
+          id: `${schema.module}:${row.id}`,
+          module: schema.module,
+          subscription: row.subscription,
+          eventId: row.event_id,
+          event: row.name,
+          version: row.version,
+          key: row.key,
+          payload: row.payload,
+          attempts: row.attempts,
+          lastError: row.last_error,
+          occurredAt: row.occurred_at.toISOString(),
+          parkedAt: row.parked_at.toISOString(),
+          waitingBehind: row.waiting_behind,
+        });
+      }
+    }
+    return letters;
+  }
+
+  /**
+   * Puts dead letters back in line for a retry, with a fresh count of attempts. Returns how many; the caller wakes
+   * the bus. The events behind each one follow it once it succeeds.
+   */
+  async replay(selection: { id?: string; module?: string; subscription?: string }): Promise<number> {
+    let replayed = 0;
+    const [idModule, idNumber] = selection.id ? splitId(selection.id) : [undefined, undefined];
+    for (const schema of this.#schemas(idModule ?? selection.module)) {
+      const result = await sql`
+        update ${sql.raw(ident(schema.schema))}.seams_parked
+        set status = 'retrying', attempts = 0, next_attempt_at = now(), updated_at = now()
+        where status = 'dead'
+          ${idNumber === undefined ? sql`` : sql`and id = ${idNumber}::bigint`}
+          ${selection.subscription ? sql`and subscription = ${selection.subscription}` : sql``}`.execute(this.#db);
+      replayed += Number(result.numAffectedRows ?? 0);
+    }
+    return replayed;
+  }
+
+  /**
+   * Deletes what no subscriber needs any more: outbox rows older than the retention that every local subscription
+   * has read, and inbox rows older than the retention. In small batches, so the hot path never waits on it.
+   */
+  async applyRetention(retentionMs: number, batch = 1000): Promise<{ outbox: number; inbox: number }> {
+    let outbox = 0;
+    let inbox = 0;
+    const cutoff = new Date(Date.now() - retentionMs);
+    const producers = new Map<string, SubscriptionInfo[]>();
+    for (const info of this.#subscriptions) producers.set(producerSchema(info), [...(producers.get(producerSchema(info)) ?? []), info]);
+    for (const [producer, readers] of producers) {
+      // Every reader's cursor (each partition's) bounds what may go; the outbox is also bounded by age.
+      const cursors = readers
+        .map((info) => sql`select cursor_xid, cursor_seq from ${sql.raw(ident(info.schema))}.seams_subscription_cursors where subscription = ${info.subscription}`)
+        .reduce((left, right) => sql`${left} union all ${right}`);
+      const deleted = await sql`
+        delete from ${sql.raw(ident(producer))}.seams_outbox where (xid, seq) in (
+          select xid, seq from ${sql.raw(ident(producer))}.seams_outbox
+          where occurred_at < ${cutoff} and (xid, seq) <= all (${cursors})
+          order by xid, seq limit ${batch})`.execute(this.#db);
+      outbox += Number(deleted.numAffectedRows ?? 0);
+    }
+    for (const info of this.#subscriptions) {
+      // An inbox row must outlive its event: while the event is in the outbox it could be read again.
+      const outbox = `${ident(producerSchema(info))}.seams_outbox`;
+      const deleted = await sql`
+        delete from ${sql.raw(ident(info.schema))}.seams_inbox where ctid in (
+          select ctid from ${sql.raw(ident(info.schema))}.seams_inbox i
+          where i.subscription = ${info.subscription} and i.handled_at < ${cutoff}
+            and not exists (select 1 from ${sql.raw(outbox)} o where (o.xid, o.seq) <= (i.event_xid, i.event_seq) limit 1)
+          limit ${batch})`.execute(this.#db);
+      inbox += Number(deleted.numAffectedRows ?? 0);
+    }
+    return { outbox, inbox };
+  }
+
+  #schemas(module?: string): Array<{ module: string; schema: string }> {
+    const unique = new Map(this.#subscriptions.map((info) => [info.module, info.schema]));
+    return [...unique].filter(([name]) => module === undefined || name === module).map(([name, schema]) => ({ module: name, schema }));
+  }
+}
+
+function producerSchema(info: SubscriptionInfo): string {
+  return schemaName(info.producer);
+}
+
+function splitId(id: string): [string, string] {
+  const at = id.lastIndexOf(':');
+  return [id.slice(0, at), id.slice(at + 1)];
+}

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sql, type Kysely } from 'kysely';
+import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { buildTestApp } from '../support/test-app.ts';
+import { probeSystem } from '../support/probe-modules.ts';
+import { catalogModule } from '../../modules/catalog/index.ts';
+
+// Catalog next to probe modules: the probe subscriber has a table catalog must not see, and vice versa.
+const probes = probeSystem('own', 1);
+let app: ModuleRouter;
+beforeAll(async () => {
+  app = await buildTestApp({ modules: [...probes.modules, catalogModule] });
+  await app.ready();
+});
+afterAll(async () => {
+  await app.close();
+});
+
+const dbOf = (module: string) => app.diContainer.resolve<Kysely<unknown>>(`${module}/db`);
+const sink = probes.subscribers[0]!.replaceAll('-', '_');
+
+it("denies catalog's connection any read of another module's table", async () => {
+  await expect(sql`select * from ${sql.raw(`"${sink}".effects`)}`.execute(dbOf('catalog'))).rejects.toThrow(/permission denied/);
+});
+
+it("denies catalog's connection any write into another module's table", async () => {
+  await expect(
+    sql`insert into ${sql.raw(`"${sink}".effects`)} (event_id, n, key, attempt) values (gen_random_uuid(), 1, 'x', 1)`.execute(dbOf('catalog')),
+  ).rejects.toThrow(/permission denied/);
+});
+
+it("denies another module's connection any read of catalog's products", async () => {
+  await expect(sql`select * from catalog.products`.execute(dbOf(probes.subscribers[0]!))).rejects.toThrow(/permission denied/);
+});
+
+it("lets a subscriber read its producer's outbox and nothing else of the producer's schema", async () => {
+  const producer = probes.producer.replaceAll('-', '_');
+  await expect(sql`select count(*) from ${sql.raw(`"${producer}".seams_outbox`)}`.execute(dbOf(probes.subscribers[0]!))).resolves.toBeDefined();
+  await expect(sql`select * from ${sql.raw(`"${producer}".seams_inbox`)}`.execute(dbOf(probes.subscribers[0]!))).rejects.toThrow(/permission denied/);
+  await expect(sql`delete from ${sql.raw(`"${producer}".seams_outbox`)}`.execute(dbOf(probes.subscribers[0]!))).rejects.toThrow(/permission denied/);
+});
+
+it('runs every statement of a module under its own role', async () => {
+  const { rows } = await sql<{ role: string }>`select current_user as role`.execute(dbOf('catalog'));
+  expect(rows[0]!.role).toMatch(/_catalog$/);
+});
