@@ -53,7 +53,8 @@ const CFG = {
 const PASSTHROUGH = ['EVENTS_BATCH_SIZE', 'EVENTS_POLL_INTERVAL_MS', 'DB_POOL_MAX'] as const;
 
 const now = () => performance.now();
-const logger = createLogger('silent');
+const logLevel = (process.env.BENCH_LOG_LEVEL ?? 'silent') as 'silent';
+const logger = createLogger(logLevel);
 
 // ---------------------------------------------------------------------------------------------- the app under test
 
@@ -67,7 +68,8 @@ let openApp: ModuleRouter | undefined;
 
 async function buildBenchApp(database: BenchDatabase, subscribers: number, onHandle: OnHandle): Promise<BenchApp> {
   const { modules } = benchModules(subscribers, onHandle);
-  const settings: Record<string, string> = { LOG_LEVEL: 'silent' };
+  // A fixed secret: the app refuses to start without one when it is not on its embedded database; nothing here signs tokens.
+  const settings: Record<string, string> = { LOG_LEVEL: logLevel, JWT_SECRET: 'bench-secret-not-used-for-anything-real' };
   for (const name of PASSTHROUGH) if (process.env[name]) settings[name] = process.env[name]!;
   const config = loadConfig(settings, modules.map((module) => module.name));
   const app = await buildApp({ config, logger, modules, databaseUrl: database.url });

@@ -23,7 +23,8 @@ import { migrateEventTables } from '#platform/events/event-tables.ts';
 import { createEventBus, listSubscriptions } from '#platform/events/event-wiring.ts';
 import { EventAdmin } from '#platform/events/event-admin.ts';
 import { eventAdminRoutes } from '#platform/events/admin-routes.ts';
-import { requireAdminToken } from '#platform/http/admin-auth.ts';
+import { adminOnly, installAuth } from '#platform/http/auth.ts';
+import { ConfigError } from '#platform/config.ts';
 import { createPublisher } from '#platform/events/publisher.ts';
 import type { EventHandler } from '#platform/events/subscription.ts';
 import { installErrorHandling } from '#platform/http/error-handler.ts';
@@ -56,6 +57,7 @@ export interface AppOptions {
  */
 export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const { config, logger } = options;
+  if (!config.jwtSecret) throw new ConfigError(['JWT_SECRET is not set: expected a string of at least 32 characters']);
   validateModules(options.modules, config.modules);
   const local = options.modules.filter((module) => config.modules.includes(module.name));
   const migrationsDir = options.migrationsDir ?? path.join(projectRoot, 'migrations');
@@ -105,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     await Promise.all([...databases.values()].map((db) => db.destroy()));
   });
   installErrorHandling(app);
+  await installAuth(app, config.jwtSecret);
   // The API speaks JSON only; a text body is answered with 415 rather than failing schema validation as a string.
   app.removeContentTypeParser('text/plain');
 
@@ -139,7 +142,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 2, application_name: 'seams:platform' }) }),
   });
   const eventAdmin = new EventAdmin(platformDb, listSubscriptions(local));
-  eventAdminRoutes(app, eventAdmin, { guard: requireAdminToken(config.adminToken), wake: () => bus.wakeAll() });
+  eventAdminRoutes(app, eventAdmin, { guard: adminOnly, wake: () => bus.wakeAll() });
   const retention = setInterval(() => {
     eventAdmin.applyRetention(config.events.retentionMs).catch((error: unknown) => logger.warn({ err: error }, 'event retention failed'));
   }, RETENTION_INTERVAL_MS);
@@ -150,7 +153,10 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   });
 
   await app.register(swagger, {
-    openapi: { info: { title: 'Seams', version: '0.1.0', description: 'The Seams reference shop API.' } },
+    openapi: {
+      info: { title: 'Seams', version: '0.1.0', description: 'The Seams reference shop API.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

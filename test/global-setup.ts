@@ -35,7 +35,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const databaseUrl = await ensureDatabase(serverUrl, database);
   process.stdout.write(`test database: ${redactUrl(databaseUrl)}${embedded ? ' (embedded)' : ''}\n`);
 
-  const config = loadConfig({ LOG_LEVEL: 'warn' }, moduleNames);
+  const config = loadConfig({ LOG_LEVEL: 'warn', JWT_SECRET: 'global-setup-secret-of-at-least-32-chars' }, moduleNames);
   const app = await buildApp({ config, logger, modules, databaseUrl });
   await app.close();
 

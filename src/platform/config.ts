@@ -32,8 +32,12 @@ export const ConfigSchema = Type.Object({
     default: 8000,
     description: 'On SIGTERM/SIGINT, how long in-flight requests may take before the process exits anyway.',
   }),
-  ADMIN_TOKEN: Type.Optional(
-    Type.String({ minLength: 16, description: 'Bearer token for the admin API (/admin/...). Unset: the admin API answers 401 to everyone.' }),
+  JWT_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'HS256 secret that signs and verifies bearer tokens. Unset with the embedded database: a development secret is generated into DATA_DIR. Required with DATABASE_URL.',
+    }),
   ),
   EVENTS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Attempts per event and subscription before it becomes a dead letter.' }),
   EVENTS_RETRY_BASE_MS: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 1000, description: 'First retry delay; doubles per attempt, with jitter.' }),
@@ -63,7 +67,7 @@ export interface Config {
   readonly modules: readonly string[];
   readonly dbPoolMax: number;
   readonly shutdownTimeoutMs: number;
-  readonly adminToken: string | undefined;
+  readonly jwtSecret: string | undefined;
   readonly events: {
     readonly maxAttempts: number;
     readonly retryBaseMs: number;
@@ -117,7 +121,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     modules,
     dbPoolMax: config.DB_POOL_MAX,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    adminToken: config.ADMIN_TOKEN,
+    jwtSecret: config.JWT_SECRET,
     events: {
       maxAttempts: config.EVENTS_MAX_ATTEMPTS,
       retryBaseMs: config.EVENTS_RETRY_BASE_MS,

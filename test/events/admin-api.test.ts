@@ -1,14 +1,14 @@
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { Publisher } from '#platform/events/publisher.ts';
 import pg from 'pg';
-import { buildTestApp, testDatabaseUrl } from '../support/test-app.ts';
+import { buildTestApp, testDatabaseUrl, tokens } from '../support/test-app.ts';
 import { probeSystem, type ProbeTables } from '../support/probe-modules.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-const ADMIN_TOKEN = 'test-admin-token-0123456789';
-const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+let auth: { authorization: string };
 /** Keys whose events the first subscriber refuses, until the test lets them through. */
 const refused = new Set<string>();
 const probes = probeSystem('adm', 2, (event, subscriber) => {
@@ -23,9 +23,10 @@ beforeAll(async () => {
   app = await buildTestApp({
     modules: probes.modules,
     migrationsDir: probes.migrationsDir,
-    env: { ADMIN_TOKEN, EVENTS_MAX_ATTEMPTS: '2', EVENTS_RETRY_BASE_MS: '10', EVENTS_RETRY_MAX_MS: '20' },
+    env: { EVENTS_MAX_ATTEMPTS: '2', EVENTS_RETRY_BASE_MS: '10', EVENTS_RETRY_MAX_MS: '20' },
   });
   await app.ready();
+  auth = tokens(app).admin;
   producerDb = app.diContainer.resolve(`${probes.producer}/db`);
   events = app.diContainer.resolve(`${probes.producer}/events`);
 });
@@ -34,6 +35,13 @@ afterAll(async () => {
 });
 
 const publish = (n: number, key: string) => producerDb.transaction().execute((trx) => events.publish(trx, probes.Pinged, { n, key }));
+/** An admin token signed with another secret. */
+function forgedAdminToken(): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub: 'mallory', roles: ['admin'] })}`;
+  return `${unsigned}.${createHmac('sha256', 'some-other-secret').update(unsigned).digest('base64url')}`;
+}
+
 async function subscriptionStatus(module: string) {
   const response = await app.inject({ method: 'GET', url: '/admin/events/subscriptions', headers: auth });
   expect(response.statusCode).toBe(200);
@@ -48,12 +56,14 @@ async function deadLetters(query = '') {
 }
 
 describe('admin API for events', () => {
-  it('answers 401 problem+json without the admin token, or with a wrong one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }]) {
+  it('answers 401 problem+json without a token or with a forged one, and 403 to a customer', async () => {
+    for (const headers of [{}, { authorization: 'Bearer not-a-jwt' }, { authorization: `Bearer ${forgedAdminToken()}` }]) {
       const response = await app.inject({ method: 'GET', url: '/admin/events/subscriptions', headers });
       expect(response.statusCode).toBe(401);
       expect(response.headers['content-type']).toContain('application/problem+json');
     }
+    const customer = await app.inject({ method: 'GET', url: '/admin/events/subscriptions', headers: tokens(app).customer });
+    expect(customer.statusCode).toBe(403);
   });
 
   it('lists a dead letter with its error and the events held behind it, and replays it so the key moves on in order', async () => {

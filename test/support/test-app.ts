@@ -6,6 +6,17 @@ import { createLogger } from '#platform/logger.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+/** Bearer headers for a customer (a fresh id unless given) and for an admin, signed with the app's secret. */
+export function tokens(app: ModuleRouter, customerId = `customer-${Math.random().toString(36).slice(2)}`) {
+  return {
+    customerId,
+    customer: { authorization: `Bearer ${app.jwt.sign({ sub: customerId, roles: [] })}` },
+    admin: { authorization: `Bearer ${app.jwt.sign({ sub: 'admin-1', roles: ['admin'] })}` },
+  };
+}
+
 /** The database global setup created and migrated for this run. */
 export function testDatabaseUrl(): string {
   return inject('databaseUrl');
@@ -22,7 +33,10 @@ export interface TestAppOptions {
 /** Builds the app on this run's database, as `npm start` would, with logs off unless TEST_LOG_LEVEL is set. */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<ModuleRouter> {
   const modules = options.modules ?? shopModules;
-  const config = loadConfig({ LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ...options.env }, modules.map((module) => module.name));
+  const config = loadConfig(
+    { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', JWT_SECRET: TEST_JWT_SECRET, ...options.env },
+    modules.map((module) => module.name),
+  );
   return buildApp({
     config,
     logger: createLogger(config.logLevel),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp } from '../../../test/support/test-app.ts';
+import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
 import type { CatalogApi } from '../contract.ts';
 
 let app: ModuleRouter;
@@ -15,9 +15,9 @@ afterAll(async () => {
 });
 
 it('getProducts returns the current name and price of each product, and lists unknown ids as missing', async () => {
-  const created = await app.inject({ method: 'POST', url: '/catalog/products', payload: { sku: `C-${randomUUID().slice(0, 8)}`, name: 'Tea', priceCents: 300, currency: 'GBP' } });
+  const created = await app.inject({ method: 'POST', url: '/catalog/products', headers: tokens(app).admin, payload: { sku: `C-${randomUUID().slice(0, 8)}`, name: 'Tea', priceCents: 300, currency: 'GBP' } });
   const product = created.json<{ id: string; sku: string }>();
-  await app.inject({ method: 'PATCH', url: `/catalog/products/${product.id}`, payload: { priceCents: 350 } });
+  await app.inject({ method: 'PATCH', url: `/catalog/products/${product.id}`, headers: tokens(app).admin, payload: { priceCents: 350 } });
   const unknown = randomUUID();
 
   const result = await catalogApi.getProducts({ ids: [product.id, unknown, product.id] });

@@ -1,17 +1,26 @@
 import { AppError } from '#platform/errors.ts';
+import type { ModuleDb } from '#platform/db/module-database.ts';
+import type { Publisher } from '#platform/events/publisher.ts';
+import { ProductChanged, ProductCreated } from '../contract.ts';
+import type { CatalogTables } from '../infrastructure/products.table.ts';
 import { DuplicateSkuError, ProductNotFoundError, type NewProduct, type Product, type ProductChange } from '../domain/product.ts';
 import type { ProductsRepository } from '../infrastructure/products-repository.ts';
 
 type Deps = { productsRepository: ProductsRepository };
+type WriteDeps = Deps & { db: ModuleDb<CatalogTables>; events: Publisher };
 
 export type CreateProduct = (product: NewProduct) => Promise<Product>;
 
-export function makeCreateProduct({ productsRepository }: Deps): CreateProduct {
-  return async (product) => {
-    const created = await productsRepository.insert(product);
-    if (!created) throw new DuplicateSkuError(product.sku);
-    return created;
-  };
+/** Adds a product and announces it, in one transaction. */
+export function makeCreateProduct({ db, productsRepository, events }: WriteDeps): CreateProduct {
+  return (product) =>
+    db.transaction().execute(async (trx) => {
+      const created = await productsRepository.insert(product, trx);
+      if (!created) throw new DuplicateSkuError(product.sku);
+      const { id: productId, sku, name, priceCents, currency } = created;
+      await events.publish(trx, ProductCreated, { productId, sku, name, priceCents, currency });
+      return created;
+    });
 }
 
 export type GetProduct = (id: string) => Promise<Product>;
@@ -26,12 +35,16 @@ export function makeGetProduct({ productsRepository }: Deps): GetProduct {
 
 export type UpdateProduct = (id: string, change: ProductChange) => Promise<Product>;
 
-export function makeUpdateProduct({ productsRepository }: Deps): UpdateProduct {
-  return async (id, change) => {
-    const product = await productsRepository.update(id, change);
-    if (!product) throw new ProductNotFoundError(id);
-    return product;
-  };
+/** Changes a product's name or price and announces the result, in one transaction. */
+export function makeUpdateProduct({ db, productsRepository, events }: WriteDeps): UpdateProduct {
+  return (id, change) =>
+    db.transaction().execute(async (trx) => {
+      const product = await productsRepository.update(id, change, trx);
+      if (!product) throw new ProductNotFoundError(id);
+      const { name, priceCents, currency } = product;
+      await events.publish(trx, ProductChanged, { productId: id, name, priceCents, currency });
+      return product;
+    });
 }
 
 export interface ProductPage {

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp } from '../../../test/support/test-app.ts';
+import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
 
 let app: ModuleRouter;
+let admin: { authorization: string };
 beforeAll(async () => {
   app = await buildTestApp();
+  admin = tokens(app).admin;
 });
 afterAll(async () => {
   await app.close();
@@ -15,7 +17,7 @@ const uniqueSku = () => `SKU-${randomUUID().slice(0, 8)}`;
 const validProduct = () => ({ sku: uniqueSku(), name: 'Blue mug', priceCents: 1250, currency: 'EUR' });
 
 async function createProduct(body: Record<string, unknown> = validProduct()) {
-  const response = await app.inject({ method: 'POST', url: '/catalog/products', payload: body });
+  const response = await app.inject({ method: 'POST', url: '/catalog/products', headers: admin, payload: body });
   expect(response.statusCode, response.body).toBe(201);
   return response.json<{ id: string; sku: string; name: string; priceCents: number; currency: string }>();
 }
@@ -23,7 +25,7 @@ async function createProduct(body: Record<string, unknown> = validProduct()) {
 describe('POST /catalog/products', () => {
   it('creates a product and answers 201 with a Location header and the product', async () => {
     const body = validProduct();
-    const response = await app.inject({ method: 'POST', url: '/catalog/products', payload: body });
+    const response = await app.inject({ method: 'POST', url: '/catalog/products', headers: admin, payload: body });
     expect(response.statusCode).toBe(201);
     const product = response.json();
     expect(product).toMatchObject(body);
@@ -33,7 +35,7 @@ describe('POST /catalog/products', () => {
 
   it('answers 409 problem+json when the SKU is taken', async () => {
     const first = await createProduct();
-    const response = await app.inject({ method: 'POST', url: '/catalog/products', payload: { ...validProduct(), sku: first.sku } });
+    const response = await app.inject({ method: 'POST', url: '/catalog/products', headers: admin, payload: { ...validProduct(), sku: first.sku } });
     expect(response.statusCode).toBe(409);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.json()).toMatchObject({ status: 409, code: 'DUPLICATE_SKU', sku: first.sku });
@@ -49,7 +51,7 @@ describe('POST /catalog/products', () => {
     ['a 201-character name', { name: 'x'.repeat(201) }, 'body.name'],
     ['an unknown field', { colour: 'blue' }, 'body.colour'],
   ])('answers 400 naming the field for %s', async (_case, change, field) => {
-    const response = await app.inject({ method: 'POST', url: '/catalog/products', payload: { ...validProduct(), ...change } });
+    const response = await app.inject({ method: 'POST', url: '/catalog/products', headers: admin, payload: { ...validProduct(), ...change } });
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toContain('application/problem+json');
     const body = response.json();
@@ -62,25 +64,38 @@ describe('POST /catalog/products', () => {
   });
 
   it('answers 400 listing each missing field', async () => {
-    const response = await app.inject({ method: 'POST', url: '/catalog/products', payload: {} });
+    const response = await app.inject({ method: 'POST', url: '/catalog/products', headers: admin, payload: {} });
     expect(response.statusCode).toBe(400);
     const fields = response.json().errors.map((error: { field: string }) => error.field).join(' ');
     for (const name of ['sku', 'name', 'priceCents', 'currency']) expect(fields).toContain(name);
   });
 
   it('answers 400 for malformed JSON and 415 for a non-JSON content type', async () => {
-    const malformed = await app.inject({ method: 'POST', url: '/catalog/products', headers: { 'content-type': 'application/json' }, payload: '{"sku":' });
+    const malformed = await app.inject({ method: 'POST', url: '/catalog/products', headers: { ...admin, 'content-type': 'application/json' }, payload: '{"sku":' });
     expect(malformed.statusCode).toBe(400);
     expect(malformed.json().code).toBe('MALFORMED_BODY');
-    const text = await app.inject({ method: 'POST', url: '/catalog/products', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
+    const text = await app.inject({ method: 'POST', url: '/catalog/products', headers: { ...admin, 'content-type': 'text/plain' }, payload: 'hello' });
     expect(text.statusCode).toBe(415);
     expect(text.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('answers 413 for a body over the limit', async () => {
-    const response = await app.inject({ method: 'POST', url: '/catalog/products', payload: { ...validProduct(), name: 'x'.repeat(2 * 1024 * 1024) } });
+    const response = await app.inject({ method: 'POST', url: '/catalog/products', headers: admin, payload: { ...validProduct(), name: 'x'.repeat(2 * 1024 * 1024) } });
     expect(response.statusCode).toBe(413);
     expect(response.json().code).toBe('BODY_TOO_LARGE');
+  });
+});
+
+describe('who may write the catalog', () => {
+  it('answers 401 without a token and 403 to a customer, for create and change', async () => {
+    const anonymous = await app.inject({ method: 'POST', url: '/catalog/products', payload: validProduct() });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json().code).toBe('UNAUTHENTICATED');
+    const customer = await app.inject({ method: 'POST', url: '/catalog/products', headers: tokens(app).customer, payload: validProduct() });
+    expect(customer.statusCode).toBe(403);
+    const created = await createProduct();
+    const patch = await app.inject({ method: 'PATCH', url: `/catalog/products/${created.id}`, headers: tokens(app).customer, payload: { name: 'x' } });
+    expect(patch.statusCode).toBe(403);
   });
 });
 
@@ -150,7 +165,7 @@ describe('GET /catalog/products', () => {
 describe('PATCH /catalog/products/:id', () => {
   it('changes the name and the price', async () => {
     const created = await createProduct();
-    const response = await app.inject({ method: 'PATCH', url: `/catalog/products/${created.id}`, payload: { name: 'Red mug', priceCents: 990 } });
+    const response = await app.inject({ method: 'PATCH', url: `/catalog/products/${created.id}`, headers: admin, payload: { name: 'Red mug', priceCents: 990 } });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ id: created.id, sku: created.sku, name: 'Red mug', priceCents: 990 });
     const reread = await app.inject({ method: 'GET', url: `/catalog/products/${created.id}` });
@@ -158,15 +173,15 @@ describe('PATCH /catalog/products/:id', () => {
   });
 
   it('answers 404 for an unknown product', async () => {
-    const response = await app.inject({ method: 'PATCH', url: `/catalog/products/${randomUUID()}`, payload: { name: 'x' } });
+    const response = await app.inject({ method: 'PATCH', url: `/catalog/products/${randomUUID()}`, headers: admin, payload: { name: 'x' } });
     expect(response.statusCode).toBe(404);
   });
 
   it('answers 400 for an empty change or a field that cannot change', async () => {
     const created = await createProduct();
-    const empty = await app.inject({ method: 'PATCH', url: `/catalog/products/${created.id}`, payload: {} });
+    const empty = await app.inject({ method: 'PATCH', url: `/catalog/products/${created.id}`, headers: admin, payload: {} });
     expect(empty.statusCode).toBe(400);
-    const sku = await app.inject({ method: 'PATCH', url: `/catalog/products/${created.id}`, payload: { sku: 'NEW' } });
+    const sku = await app.inject({ method: 'PATCH', url: `/catalog/products/${created.id}`, headers: admin, payload: { sku: 'NEW' } });
     expect(sku.statusCode).toBe(400);
     expect(sku.json().errors.map((error: { field: string }) => error.field)).toContain('body.sku');
   });

@@ -1,5 +1,6 @@
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import { ProblemSchema } from '#platform/http/problem.ts';
+import { adminOnly } from '#platform/http/auth.ts';
 import type { CreateProduct, GetProduct, ListProducts, UpdateProduct } from '../application/product-use-cases.ts';
 import type { Product } from '../domain/product.ts';
 import { CreateProductBody, ListProductsQuery, ProductBody, ProductPageBody, ProductParams, UpdateProductBody } from './product-schemas.ts';
@@ -7,11 +8,12 @@ import { CreateProductBody, ListProductsQuery, ProductBody, ProductPageBody, Pro
 type Deps = { createProduct: CreateProduct; getProduct: GetProduct; listProducts: ListProducts; updateProduct: UpdateProduct };
 
 const tags = ['catalog'];
+const security = [{ bearerAuth: [] }];
 
 export function productsRoutes(app: ModuleRouter, { createProduct, getProduct, listProducts, updateProduct }: Deps): void {
   app.post(
     '/catalog/products',
-    { schema: { tags, body: CreateProductBody, response: { 201: ProductBody, 400: ProblemSchema, 409: ProblemSchema } } },
+    { preHandler: adminOnly, schema: { tags, security, body: CreateProductBody, response: { 201: ProductBody, 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema } } },
     async (request, reply) => {
       const product = await createProduct(request.body);
       return reply.code(201).header('location', `/catalog/products/${product.id}`).send(toBody(product));
@@ -29,7 +31,10 @@ export function productsRoutes(app: ModuleRouter, { createProduct, getProduct, l
 
   app.patch(
     '/catalog/products/:id',
-    { schema: { tags, params: ProductParams, body: UpdateProductBody, response: { 200: ProductBody, 400: ProblemSchema, 404: ProblemSchema } } },
+    {
+      preHandler: adminOnly,
+      schema: { tags, security, params: ProductParams, body: UpdateProductBody, response: { 200: ProductBody, 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema } },
+    },
     async (request) => toBody(await updateProduct(request.params.id, request.body)),
   );
 }

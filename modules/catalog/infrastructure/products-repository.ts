@@ -1,3 +1,4 @@
+import type { Transaction } from 'kysely';
 import type { ModuleDb } from '#platform/db/module-database.ts';
 import type { NewProduct, Product, ProductChange } from '../domain/product.ts';
 import type { CatalogTables, ProductRow } from './products.table.ts';
@@ -9,18 +10,18 @@ export interface ProductPageCursor {
 
 export interface ProductsRepository {
   /** Returns undefined when the SKU is taken. */
-  insert(product: NewProduct): Promise<Product | undefined>;
+  insert(product: NewProduct, trx: Transaction<CatalogTables>): Promise<Product | undefined>;
   findById(id: string): Promise<Product | undefined>;
   findByIds(ids: readonly string[]): Promise<Product[]>;
   /** Products after the cursor in (created_at, id) order. */
   list(limit: number, after: ProductPageCursor | undefined): Promise<Product[]>;
-  update(id: string, change: ProductChange): Promise<Product | undefined>;
+  update(id: string, change: ProductChange, trx: Transaction<CatalogTables>): Promise<Product | undefined>;
 }
 
 export function makeProductsRepository({ db }: { db: ModuleDb<CatalogTables> }): ProductsRepository {
   return {
-    async insert(product) {
-      const row = await db
+    async insert(product, trx) {
+      const row = await trx
         .insertInto('products')
         .values({ sku: product.sku, name: product.name, price_cents: product.priceCents, currency: product.currency })
         .onConflict((conflict) => conflict.column('sku').doNothing())
@@ -48,8 +49,8 @@ export function makeProductsRepository({ db }: { db: ModuleDb<CatalogTables> }):
       return (await query.execute()).map(toProduct);
     },
 
-    async update(id, change) {
-      const row = await db
+    async update(id, change, trx) {
+      const row = await trx
         .updateTable('products')
         .set({
           ...(change.name === undefined ? {} : { name: change.name }),

@@ -1,3 +1,4 @@
+import type { preHandlerAsyncHookHandler } from 'fastify';
 import Type from 'typebox';
 import { NotFoundError } from '../errors.ts';
 import type { ModuleRouter } from '../http/module-router.ts';
@@ -42,8 +43,8 @@ const Filter = Type.Object(
 );
 
 /** The admin API of the event bus: lag per subscription, dead letters, replay. */
-export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: { guard: (request: never) => Promise<void>; wake: () => void }): void {
-  const preHandler = options.guard as never;
+export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: { guard: preHandlerAsyncHookHandler; wake: () => void }): void {
+  const preHandler = options.guard;
 
   app.get('/admin/events/subscriptions', { preHandler, schema: { tags, response: { 200: Type.Object({ subscriptions: Type.Array(StatusBody) }), ...errors } } }, async () => ({
     subscriptions: await admin.status(),

@@ -1,0 +1,60 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { killLeftovers, spawnSeams, within } from './seams-process.ts';
+
+/** A bad setting must stop `npm start` at once, before anything is started, with a message a person can act on. */
+
+let scratch: string;
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'seams-bad-config-'));
+});
+afterEach(killLeftovers);
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('start-up with a bad setting', () => {
+  it.each([
+    ['PORT=abc', { PORT: 'abc' }, 'an integer from 0 to 65535'],
+    ['PORT=70000', { PORT: '70000' }, 'an integer from 0 to 65535'],
+    ['MODULES=nope', { MODULES: 'nope' }, 'unknown module "nope"; expected "all" or a comma-separated list of catalog'],
+    ['LOG_LEVEL=loud', { LOG_LEVEL: 'loud' }, 'one of fatal, error, warn, info, debug, trace, silent'],
+    ['DATABASE_URL=mysql://db', { DATABASE_URL: 'mysql://db' }, 'a string matching /^postgres(ql)?:'],
+  ])('%s: exits non-zero within seconds, naming the variable, the value and what is allowed', async (_case, env, allowed) => {
+    const dataDir = path.join(scratch, 'never-created');
+    const started = Date.now();
+    const seams = spawnSeams({ ...env, DATA_DIR: dataDir });
+
+    const exit = await within(15_000, seams.exited, 'exit after a bad setting');
+
+    expect(exit.code, seams.output.stderr).not.toBe(0);
+    expect(exit.code).toBe(78); // EX_CONFIG
+    // Node's own start-up and the imports take most of this; generous for a loaded CI machine.
+    expect(exit.at - started).toBeLessThan(10_000);
+    const [[name, value]] = Object.entries(env) as [[string, string]];
+    expect(seams.output.stderr).toMatch(mentionOf(name, value));
+    expect(seams.output.stderr).toContain(allowed);
+    expect(seams.output.stderr).toContain('README.md');
+    // Nothing was started: no embedded PostgreSQL, no data directory.
+    await expect(stat(dataDir)).rejects.toThrow();
+    expect(seams.lines).toEqual([]);
+  }, 20_000);
+
+  it('reports every bad variable at once, not just the first', async () => {
+    const seams = spawnSeams({ PORT: 'abc', DB_POOL_MAX: '0', DATA_DIR: path.join(scratch, 'never-created') });
+
+    const exit = await within(15_000, seams.exited, 'exit after bad settings');
+
+    expect(exit.code).toBe(78);
+    expect(seams.output.stderr).toMatch(mentionOf('PORT', 'abc'));
+    expect(seams.output.stderr).toMatch(mentionOf('DB_POOL_MAX', '0'));
+  }, 20_000);
+});
+
+/** `NAME=value` or `NAME="value"` at the start of a problem line. */
+function mentionOf(name: string, value: string): RegExp {
+  const escaped = value.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`^  - ${name}=("${escaped}"|${escaped}) is not allowed`, 'm');
+}

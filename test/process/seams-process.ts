@@ -1,0 +1,178 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { ConfigSchema } from '#platform/config.ts';
+
+/**
+ * Runs Seams as a person would: `node src/main.ts` in the project folder, configured by environment variables only,
+ * read through its stdout (JSON log lines), stderr and exit code.
+ */
+
+export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
+
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Date.now() when the process had exited. */
+  readonly at: number;
+}
+
+export interface SeamsProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** Every stdout line that parsed as JSON, in order. */
+  readonly lines: LogLine[];
+  readonly output: { stdout: string; stderr: string };
+  readonly exited: Promise<Exit>;
+  /** Resolves with the first log line (seen so far or later) that matches; rejects on exit or timeout. */
+  waitForLine(matches: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+}
+
+export interface RunningSeams extends SeamsProcess {
+  /** Where the app said it listens, e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  readonly port: number;
+}
+
+const running = new Set<ChildProcess>();
+
+/**
+ * `node src/main.ts` with `env` on top of this process' environment, from which every Seams setting is removed first so
+ * that the test alone decides them. Logs at info, on a port the OS picks, unless `env` says otherwise.
+ */
+export function spawnSeams(env: Record<string, string>): SeamsProcess {
+  const base: Record<string, string | undefined> = { ...process.env };
+  for (const name of Object.keys(ConfigSchema.properties)) delete base[name];
+  const child = spawn(process.execPath, ['src/main.ts'], {
+    cwd: projectRoot,
+    env: { ...base, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  const lines: LogLine[] = [];
+  const output = { stdout: '', stderr: '' };
+  const waiters = new Set<() => void>();
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    output.stdout += `${text}\n`;
+    try {
+      lines.push(JSON.parse(text) as LogLine);
+    } catch {
+      return; // not a log line
+    }
+    for (const wake of waiters) wake();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('close', (code, signal) => {
+      running.delete(child);
+      resolve({ code, signal, at: Date.now() });
+      for (const wake of waiters) wake();
+    });
+  });
+  let hasExited = false;
+  void exited.then(() => (hasExited = true));
+
+  const waitForLine = (matches: (line: LogLine) => boolean, timeoutMs = 30_000) =>
+    new Promise<LogLine>((resolve, reject) => {
+      let checked = 0;
+      const timer = setTimeout(() => finish(new Error(`no matching log line within ${timeoutMs} ms.\n${describeOutput(output)}`)), timeoutMs);
+      const check = () => {
+        for (; checked < lines.length; checked++) {
+          if (matches(lines[checked]!)) return finish(undefined, lines[checked]);
+        }
+        if (hasExited || child.exitCode !== null || child.signalCode !== null) {
+          finish(new Error(`the process exited (code ${child.exitCode}, signal ${child.signalCode}) before a matching log line.\n${describeOutput(output)}`));
+        }
+      };
+      function finish(error: Error | undefined, line?: LogLine) {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (error) reject(error);
+        else resolve(line!);
+      }
+      waiters.add(check);
+      check();
+    });
+
+  return { child, pid: child.pid!, lines, output, exited, waitForLine };
+}
+
+/** Spawns Seams and waits for the line that says where it listens. */
+export async function startSeams(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningSeams> {
+  const seams = spawnSeams(env);
+  const listening = await seams.waitForLine((line) => typeof line.url === 'string' && line.msg?.startsWith('Seams is listening on ') === true, timeoutMs);
+  const url = listening.url as string;
+  return { ...seams, url, port: Number(new URL(url).port) };
+}
+
+/** SIGKILLs every Seams process a test started and left running (a failed test must not leave servers behind). */
+export async function killLeftovers(): Promise<void> {
+  await Promise.all(
+    [...running].map(async (child) => {
+      const closed = new Promise((resolve) => child.once('close', resolve));
+      child.kill('SIGKILL');
+      await closed;
+    }),
+  );
+}
+
+/** Rejects when the promise has not settled within `ms`. */
+export async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Whether a TCP connection to the port is accepted right now. */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Polls until the condition holds; fails after `timeoutMs`. */
+export async function eventually(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Live PostgreSQL server processes of the cluster in `dataDir`: each one's working directory is the data directory, and
+ * its executable is `postgres`. (Children retitle themselves, so their command lines do not tell.) Linux only.
+ */
+export async function postgresProcessesIn(dataDir: string): Promise<number[]> {
+  const dir = await realpath(dataDir).catch(() => undefined);
+  if (!dir) return [];
+  const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
+  const found = await Promise.all(
+    pids.map(async (pid) => {
+      const link = (name: string) => readlink(`/proc/${pid}/${name}`).catch(() => '');
+      if ((await link('cwd')) !== dir || !path.basename(await link('exe')).startsWith('postgres')) return false;
+      // A zombie has exited already; it only waits to be reaped.
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      return stat !== '' && stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
+    }),
+  );
+  return pids.filter((_, index) => found[index]).map(Number);
+}
+
+function describeOutput(output: { stdout: string; stderr: string }): string {
+  const tail = (text: string) => text.trimEnd().split('\n').slice(-20).join('\n');
+  return `--- stdout (tail) ---\n${tail(output.stdout)}\n--- stderr (tail) ---\n${tail(output.stderr)}`;
+}
