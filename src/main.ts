@@ -7,6 +7,8 @@ import { moduleNames, modules } from './modules.ts';
 import { ConfigError, loadConfig } from '#platform/config.ts';
 import { createLogger } from '#platform/logger.ts';
 import { redactUrl } from '#platform/db/database-names.ts';
+import { loadOrCreateDevSecret } from '#platform/dev-secret.ts';
+import { seedDemoData } from './demo.ts';
 import { ensureDatabase } from '#platform/db/ensure-database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
 
@@ -33,16 +35,43 @@ closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, logger: { error: (msg: 
 });
 
 let databaseUrl = config.databaseUrl;
+const embedded = !databaseUrl;
 if (!databaseUrl) {
   started.embedded = await startEmbeddedPostgres({ dataDir: path.resolve(config.dataDir, 'postgres'), logger });
   databaseUrl = await ensureDatabase(started.embedded.url, 'seams');
 }
+if (!config.jwtSecret && !embedded) {
+  process.stderr.write('JWT_SECRET is not set: it is required with DATABASE_URL (a string of at least 32 characters).\n');
+  process.exit(78);
+}
+const jwtSecret = config.jwtSecret ?? (await loadOrCreateDevSecret(path.resolve(config.dataDir)));
 logger.info({ database: redactUrl(databaseUrl), modules: config.modules }, 'starting');
 
-const app = await buildApp({ config, logger, modules, databaseUrl });
+const app = await buildApp({ config: { ...config, jwtSecret }, logger, modules, databaseUrl });
 started.app = app;
 await app.listen({ port: config.port, host: config.host });
 const address = app.server.address();
 const port = address && typeof address === 'object' ? address.port : config.port;
 const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 logger.info({ url: base, docs: `${base}/docs`, health: `${base}/health/ready` }, `Seams is listening on ${base} (API docs: ${base}/docs)`);
+
+if (embedded) {
+  // Local development: demo data and ready-made tokens for a person to copy. On stderr, so stdout stays JSON lines.
+  const customerToken = app.jwt.sign({ sub: 'demo-customer', roles: [] });
+  const adminToken = app.jwt.sign({ sub: 'demo-admin', roles: ['admin'] });
+  const [productId] = await seedDemoData(app, adminToken, logger);
+  process.stderr.write(
+    [
+      '',
+      `Seams is running at ${base}  (API docs: ${base}/docs)`,
+      '',
+      `  CUSTOMER_TOKEN=${customerToken}`,
+      `  ADMIN_TOKEN=${adminToken}`,
+      '',
+      '  Place an order:',
+      `  curl -s -X POST ${base}/orders -H "authorization: Bearer ${customerToken}" -H 'content-type: application/json' -d '{"lines":[{"productId":"${productId}","quantity":1}]}'`,
+      '',
+      '',
+    ].join('\n'),
+  );
+}

@@ -133,10 +133,12 @@ export class SubscriptionWorker {
         select xid::text as xid, seq::text as seq, id, key, occurred_at,
                (name || '@' || version) = ${this.#eventKey} and mod(abs(hashtext(coalesce(key, id::text))), ${o.partitions}) = ${o.partition} as matches,
                case when (name || '@' || version) = ${this.#eventKey} then payload end as payload
-        from ${sql.raw(this.#outbox)}
-        where (xid, seq) > (${cursor.xid}::xid8, ${cursor.seq}::bigint)
-          and xid < pg_snapshot_xmin(pg_current_snapshot())
-        order by xid, seq
+        from ${sql.raw(this.#outbox)} o
+        where (o.xid, o.seq) > (${cursor.xid}::xid8, ${cursor.seq}::bigint)
+          and o.xid < pg_snapshot_xmin(pg_current_snapshot())
+        -- Qualified: a bare "xid, seq" would sort by the text columns of the select list ('10' < '9'), which reorders
+        -- events and, when the limit cuts the batch, moves the cursor past events never read.
+        order by o.xid, o.seq
         limit ${o.batchSize}`.execute(trx)
     ).rows;
 
