@@ -31,6 +31,8 @@ closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, logger: { error: (msg: 
   else logger.info({ signal }, 'shutting down');
   if (started.app) await Promise.race([started.app.close(), sleep(config.shutdownTimeoutMs)]);
   await started.embedded?.stop();
+  // Spans still in the exporter's batch leave before the process does.
+  await globalThis.__seamsTelemetry?.shutdown().catch(() => undefined);
   logger.info('stopped');
 });
 

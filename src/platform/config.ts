@@ -50,6 +50,14 @@ export const ConfigSchema = Type.Object({
     description: 'Fallback poll for new events. Delivery is pushed; this only bounds the delay when a wake-up is missed.',
   }),
   EVENTS_RETENTION_HOURS: Type.Number({ minimum: 0, maximum: 8760, default: 168, description: 'How long handled events stay in outboxes and inboxes.' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
+    Type.String({ pattern: '^https?://', description: 'OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318). Set: traces and metrics are exported there.' }),
+  ),
+  OTEL_SERVICE_NAME: Type.String({ minLength: 1, default: 'seams', description: 'service.name on exported traces and metrics.' }),
+  OTEL_SDK_DISABLED: Type.Union([Type.Literal('true'), Type.Literal('false')], {
+    default: 'false',
+    description: 'true: the OpenTelemetry SDK is not started (no spans, no trace ids in logs); everything else works.',
+  }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -68,6 +76,7 @@ export interface Config {
   readonly dbPoolMax: number;
   readonly shutdownTimeoutMs: number;
   readonly jwtSecret: string | undefined;
+  readonly otel: { readonly endpoint: string | undefined; readonly serviceName: string; readonly disabled: boolean };
   readonly events: {
     readonly maxAttempts: number;
     readonly retryBaseMs: number;
@@ -122,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     dbPoolMax: config.DB_POOL_MAX,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     jwtSecret: config.JWT_SECRET,
+    otel: { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, disabled: config.OTEL_SDK_DISABLED === 'true' },
     events: {
       maxAttempts: config.EVENTS_MAX_ATTEMPTS,
       retryBaseMs: config.EVENTS_RETRY_BASE_MS,

@@ -1,3 +1,4 @@
+import type { Meter } from '@opentelemetry/api';
 import { sql, type Kysely } from 'kysely';
 import { schemaName } from '../db/database-names.ts';
 import { ident } from '../db/provision.ts';
@@ -85,6 +86,19 @@ export class EventAdmin {
         };
       }),
     );
+  }
+
+  /** Reports each subscription's backlog as gauges, read at every scrape or export. */
+  observeLag(meter: Meter): void {
+    const age = meter.createObservableGauge('seams_events_outbox_lag_seconds', { description: 'Age of the oldest event a subscription has not handled yet.' });
+    const pending = meter.createObservableGauge('seams_events_pending', { description: 'Events a subscription has not read yet.' });
+    meter.addBatchObservableCallback(async (result) => {
+      for (const status of await this.status()) {
+        const attributes = { subscription: status.subscription, module: status.module };
+        result.observe(age, status.oldestUnhandledAgeMs / 1000, attributes);
+        result.observe(pending, status.pending, attributes);
+      }
+    }, [age, pending]);
   }
 
   async deadLetters(filter: { module?: string; subscription?: string } = {}): Promise<DeadLetter[]> {

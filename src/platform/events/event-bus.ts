@@ -53,7 +53,7 @@ export class EventBus {
 
   /** Called after a local transaction that published `events` events of `producer` committed. */
   published(producer: string, events: number): void {
-    this.#o.metrics.published.inc({ module: producer }, events);
+    this.#o.metrics.published.add(events, { module: producer });
     this.#wake(producer);
     this.#pendingNotify.add(producer);
     this.#notifyTimer ??= setTimeout(() => void this.#notifyOthers(), NOTIFY_COALESCE_MS);

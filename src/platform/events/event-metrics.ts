@@ -1,27 +1,24 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Meter } from '@opentelemetry/api';
 
-/** The event bus's counters, per event and per subscription. Served on /metrics. */
+/** The event bus's instruments, per producing module and per subscription. Served on /metrics and over OTLP. */
 export interface EventMetrics {
-  readonly published: Counter<'module'>;
-  readonly delivered: Counter<'subscription'>;
-  readonly failed: Counter<'subscription'>;
-  readonly deadLettered: Counter<'subscription'>;
-  readonly handlerDuration: Histogram<'subscription'>;
+  readonly published: { add(value: number, attributes: { module: string }): void };
+  readonly delivered: { add(value: number, attributes: { subscription: string }): void };
+  readonly failed: { add(value: number, attributes: { subscription: string }): void };
+  readonly deadLettered: { add(value: number, attributes: { subscription: string }): void };
+  /** Seconds spent in a subscription's handler per event. */
+  readonly handlerDuration: { record(seconds: number, attributes: { subscription: string }): void };
 }
 
-export function createEventMetrics(registry: Registry): EventMetrics {
-  const registers = [registry];
+export function createEventMetrics(meter: Meter): EventMetrics {
   return {
-    published: new Counter({ name: 'seams_events_published_total', help: 'Events committed to an outbox, per producing module.', labelNames: ['module'], registers }),
-    delivered: new Counter({ name: 'seams_events_delivered_total', help: 'Events handled successfully, per subscription.', labelNames: ['subscription'], registers }),
-    failed: new Counter({ name: 'seams_events_failed_total', help: 'Handler attempts that threw, per subscription.', labelNames: ['subscription'], registers }),
-    deadLettered: new Counter({ name: 'seams_events_dead_lettered_total', help: 'Deliveries that ran out of attempts, per subscription.', labelNames: ['subscription'], registers }),
-    handlerDuration: new Histogram({
-      name: 'seams_events_handler_duration_seconds',
-      help: 'Time spent in a subscription\'s handler per event.',
-      labelNames: ['subscription'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
+    published: meter.createCounter('seams_events_published', { description: 'Events committed to an outbox, per producing module.' }),
+    delivered: meter.createCounter('seams_events_delivered', { description: 'Events handled successfully, per subscription.' }),
+    failed: meter.createCounter('seams_events_failed', { description: 'Handler attempts that threw, per subscription.' }),
+    deadLettered: meter.createCounter('seams_events_dead_lettered', { description: 'Deliveries that ran out of attempts, per subscription.' }),
+    handlerDuration: meter.createHistogram('seams_events_handler_duration_seconds', {
+      description: "Time spent in a subscription's handler per event.",
+      advice: { explicitBucketBoundaries: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] },
     }),
   };
 }

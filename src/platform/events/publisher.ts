@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from 'kysely';
+import { inSpan, SpanKind } from '../telemetry/tracing.ts';
 import { producerOf, type EventDefinition, type EventPayload } from './event-definition.ts';
 
 /** Publishes a module's events into its outbox, inside the caller's transaction. Modules receive it as `events`. */
@@ -28,17 +29,23 @@ export function createPublisher(module: string, traceCarrier: TraceCarrierSource
       }
       event.assertValid(payload);
       const id = randomUUID();
-      await trx
-        .insertInto('seams_outbox')
-        .values({
-          id,
-          name: event.name,
-          version: event.version,
-          key: event.key ? event.key(payload) : null,
-          payload: JSON.stringify(payload),
-          trace: JSON.stringify(traceCarrier() ?? null),
-        })
-        .execute();
+      await inSpan(
+        `${event.name} publish`,
+        { kind: SpanKind.PRODUCER, attributes: { 'seams.module': module, 'seams.event': event.name, 'seams.event_version': event.version, 'seams.event_id': id } },
+        () =>
+          trx
+            .insertInto('seams_outbox')
+            .values({
+              id,
+              name: event.name,
+              version: event.version,
+              key: event.key ? event.key(payload) : null,
+              payload: JSON.stringify(payload),
+              // Captured inside the publish span, so the handlers' spans become its children.
+              trace: JSON.stringify(traceCarrier() ?? null),
+            })
+            .execute(),
+      );
       return id;
     },
   };

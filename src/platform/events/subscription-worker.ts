@@ -2,6 +2,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
 import { ident } from '../db/provision.ts';
 import type { EventMetrics } from './event-metrics.ts';
+import { contextFromCarrier, inSpan, SpanKind } from '../telemetry/tracing.ts';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.ts';
 import type { DeliveredEvent, EventHandler } from './subscription.ts';
 
@@ -42,8 +43,12 @@ interface OutboxRow {
   key: string | null;
   matches: boolean;
   payload: unknown;
+  trace: unknown;
   occurred_at: Date;
 }
+
+/** What a handler asked to run once its effects are committed (e.g. business counters). */
+type CommitCallbacks = Array<() => void>;
 
 interface ParkedRow {
   id: string;
@@ -52,8 +57,20 @@ interface ParkedRow {
   seq: string;
   key: string | null;
   payload: unknown;
+  trace: unknown;
   occurred_at: Date;
   attempts: number;
+}
+
+/** An event as stored in the outbox or the parked table: enough to hand it to the handler again. */
+interface StoredEvent {
+  id: string;
+  xid: string;
+  seq: string;
+  key: string | null;
+  payload: unknown;
+  trace: unknown;
+  occurred_at: Date;
 }
 
 /** Marks the optimistic pass of a batch as failed, so it is redone event by event under savepoints. */
@@ -101,46 +118,36 @@ export class SubscriptionWorker {
 
   /** Runs one batch. The optimistic pass runs handlers back to back; only if one throws is the batch redone safely. */
   async runBatch(): Promise<BatchOutcome> {
+    let committed: CommitCallbacks = [];
+    let outcome: BatchOutcome;
     try {
-      return await this.#o.db.transaction().execute((trx) => this.#batch(trx, false));
+      outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, false, committed));
     } catch (error) {
       if (!(error instanceof OptimisticBatchFailed)) throw error;
-      return await this.#o.db.transaction().execute((trx) => this.#batch(trx, true));
+      committed = [];
+      outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, true, committed));
     }
+    for (const callback of committed) {
+      try {
+        callback();
+      } catch (error) {
+        this.#o.logger.warn({ err: error }, 'an after-commit callback of a handler threw');
+      }
+    }
+    return outcome;
   }
 
-  async #batch(trx: Transaction<unknown>, safe: boolean): Promise<BatchOutcome> {
+  async #batch(trx: Transaction<unknown>, safe: boolean, committed: CommitCallbacks): Promise<BatchOutcome> {
     const o = this.#o;
     const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${this.#lockName}), ${o.partition}) as ok`.execute(trx);
     if (!lock.rows[0]?.ok) return { busy: true, full: false, hiddenBehindOpenTransaction: false, nextRetryAt: undefined };
 
-    await this.#retryDue(trx);
-
-    const blocked = new Set(
-      (
-        await sql<{ key: string }>`select distinct key from seams_parked where subscription = ${o.subscription} and partition = ${o.partition} and key is not null`.execute(trx)
-      ).rows.map((row) => row.key),
-    );
-    const cursor = (
-      await sql<{ xid: string; seq: string }>`select cursor_xid::text as xid, cursor_seq::text as seq from seams_subscription_cursors
-        where subscription = ${o.subscription} and partition = ${o.partition}`.execute(trx)
-    ).rows[0];
-    if (!cursor) throw new Error(`Subscription ${o.module}/${o.subscription} has no cursor for partition ${o.partition}`);
-
-    // Every row up to the horizon comes back so the cursor can pass rows that are not ours; only ours carry a payload.
-    const rows = (
-      await sql<OutboxRow>`
-        select xid::text as xid, seq::text as seq, id, key, occurred_at,
-               (name || '@' || version) = ${this.#eventKey} and mod(abs(hashtext(coalesce(key, id::text))), ${o.partitions}) = ${o.partition} as matches,
-               case when (name || '@' || version) = ${this.#eventKey} then payload end as payload
-        from ${sql.raw(this.#outbox)} o
-        where (o.xid, o.seq) > (${cursor.xid}::xid8, ${cursor.seq}::bigint)
-          and o.xid < pg_snapshot_xmin(pg_current_snapshot())
-        -- Qualified: a bare "xid, seq" would sort by the text columns of the select list ('10' < '9'), which reorders
-        -- events and, when the limit cuts the batch, moves the cursor past events never read.
-        order by o.xid, o.seq
-        limit ${o.batchSize}`.execute(trx)
-    ).rows;
+    // One round trip for the cursor, the next events and whether anything is parked; the parked state is read again
+    // (after retrying what is due) only when there is some, which on a healthy subscription there is not.
+    const { cursor, rows, parked, retryDue } = await this.#read(trx);
+    let blocked = new Set<string>();
+    if (retryDue) await this.#retryDue(trx, committed);
+    if (parked) blocked = await this.#blockedKeys(trx);
 
     const mine = rows.filter((row) => row.matches);
     const fresh = mine.filter((row) => row.key === null || !blocked.has(row.key));
@@ -152,7 +159,7 @@ export class SubscriptionWorker {
           await this.#park(trx, row, 'waiting', 0, null);
           continue;
         }
-        const error = await this.#handleSafely(trx, this.#delivered(row, 1), row);
+        const error = await this.#handleSafely(trx, row, 1, committed);
         if (error !== undefined) {
           await this.#parkFailure(trx, row, 1, error);
           if (row.key !== null) blocked.add(row.key);
@@ -164,67 +171,118 @@ export class SubscriptionWorker {
       for (const row of fresh) {
         if (!firstTime.has(row.id)) continue;
         try {
-          await this.#timed(() => o.handler(this.#delivered(row, 1), trx));
+          await this.#run(trx, row, 1, committed);
         } catch (error) {
           o.logger.debug({ err: error, eventId: row.id }, 'handler failed in the optimistic pass; redoing the batch event by event');
           throw new OptimisticBatchFailed();
         }
       }
-      o.metrics.delivered.inc({ subscription: o.subscription }, firstTime.size);
+      o.metrics.delivered.add(firstTime.size, { subscription: o.subscription });
     }
 
+    // One round trip for moving the cursor, looking for events an open transaction still hides, and the next retry.
     const last = rows.at(-1);
-    if (last) {
-      await sql`update seams_subscription_cursors set cursor_xid = ${last.xid}::xid8, cursor_seq = ${last.seq}::bigint, updated_at = now()
-                where subscription = ${o.subscription} and partition = ${o.partition}`.execute(trx);
-    }
-
     const full = rows.length >= o.batchSize;
-    let hidden = false;
-    if (!full) {
-      const position = last ?? cursor;
-      hidden = (
-        await sql<{ hidden: boolean }>`select exists (select 1 from ${sql.raw(this.#outbox)}
-          where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint) and xid >= pg_snapshot_xmin(pg_current_snapshot())) as hidden`.execute(trx)
-      ).rows[0]!.hidden;
-    }
-    const nextRetry = (
-      await sql<{ at: Date | null }>`select min(next_attempt_at) as at from seams_parked
-        where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying'`.execute(trx)
-    ).rows[0]?.at;
-    return { busy: false, full, hiddenBehindOpenTransaction: hidden, nextRetryAt: nextRetry ?? undefined };
+    const position = last ?? cursor;
+    const moveCursor = last
+      ? sql`with moved as (update seams_subscription_cursors set cursor_xid = ${last.xid}::xid8, cursor_seq = ${last.seq}::bigint, updated_at = now()
+              where subscription = ${o.subscription} and partition = ${o.partition} returning 1)`
+      : sql``;
+    const hiddenCheck = full
+      ? sql`false`
+      : sql`exists (select 1 from ${sql.raw(this.#outbox)}
+          where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint) and xid >= pg_snapshot_xmin(pg_current_snapshot()))`;
+    const after = (
+      await sql<{ hidden: boolean; at: Date | null }>`${moveCursor}
+        select ${hiddenCheck} as hidden,
+               (select min(next_attempt_at) from seams_parked
+                where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying') as at
+               ${last ? sql`, (select count(*) from moved) as moved` : sql``}`.execute(trx)
+    ).rows[0]!;
+    return { busy: false, full, hiddenBehindOpenTransaction: after.hidden, nextRetryAt: after.at ?? undefined };
+  }
+
+  /**
+   * The cursor and, in (xid, seq) order from it, up to a batch of outbox rows below the visibility horizon, with
+   * whether this partition has parked events and whether any is due for a retry. Every row up to the horizon comes
+   * back so the cursor can pass rows that are not ours; only ours carry a payload.
+   */
+  async #read(trx: Transaction<unknown>): Promise<{ cursor: { xid: string; seq: string }; rows: OutboxRow[]; parked: boolean; retryDue: boolean }> {
+    const o = this.#o;
+    const result = (
+      await sql<OutboxRow & { cursor_xid: string; cursor_seq: string; parked: boolean; retry_due: boolean }>`
+        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq,
+               exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}) as parked,
+               exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}
+                       and status = 'retrying' and next_attempt_at <= now()) as retry_due,
+               r.xid::text as xid, r.seq::text as seq, r.id, r.key, r.occurred_at, r.trace, r.matches, r.payload
+        from seams_subscription_cursors c
+        left join lateral (
+          select o.xid, o.seq, o.id, o.key, o.occurred_at,
+                 (o.name || '@' || o.version) = ${this.#eventKey} and mod(abs(hashtext(coalesce(o.key, o.id::text))), ${o.partitions}) = ${o.partition} as matches,
+                 case when (o.name || '@' || o.version) = ${this.#eventKey} then o.payload end as payload,
+                 case when (o.name || '@' || o.version) = ${this.#eventKey} then o.trace end as trace
+          from ${sql.raw(this.#outbox)} o
+          where (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
+            and o.xid < pg_snapshot_xmin(pg_current_snapshot())
+          order by o.xid, o.seq
+          limit ${o.batchSize}
+        ) r on true
+        where c.subscription = ${o.subscription} and c.partition = ${o.partition}
+        -- Qualified: a bare "xid, seq" would sort by the text columns of the select list ('10' < '9'), which reorders
+        -- events and, when the limit cuts the batch, moves the cursor past events never read.
+        order by r.xid, r.seq`.execute(trx)
+    ).rows;
+    const head = result[0];
+    if (!head) throw new Error(`Subscription ${o.module}/${o.subscription} has no cursor for partition ${o.partition}`);
+    return {
+      cursor: { xid: head.cursor_xid, seq: head.cursor_seq },
+      // With no events, the left join gives one row of nulls beside the cursor.
+      rows: head.id === null ? [] : result,
+      parked: head.parked,
+      retryDue: head.retry_due,
+    };
+  }
+
+  /** Keys whose events wait behind a parked event of this partition: later events with those keys are held too. */
+  async #blockedKeys(trx: Transaction<unknown>): Promise<Set<string>> {
+    const o = this.#o;
+    const rows = (
+      await sql<{ key: string }>`select distinct key from seams_parked where subscription = ${o.subscription} and partition = ${o.partition} and key is not null`.execute(trx)
+    ).rows;
+    return new Set(rows.map((row) => row.key));
   }
 
   /** Retries parked events whose time has come: the head of each key, then whatever waited behind it, in order. */
-  async #retryDue(trx: Transaction<unknown>): Promise<void> {
+  async #retryDue(trx: Transaction<unknown>, committed: CommitCallbacks): Promise<void> {
     const o = this.#o;
     const due = (
-      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, occurred_at, attempts from seams_parked
+      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, trace, occurred_at, attempts from seams_parked
         where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying' and next_attempt_at <= now()
         order by xid, seq limit ${o.batchSize}`.execute(trx)
     ).rows;
     for (const parked of due) {
       const attempt = parked.attempts + 1;
-      const error = await this.#handleSafely(trx, this.#delivered({ ...parked, id: parked.event_id }, attempt), { id: parked.event_id, xid: parked.xid, seq: parked.seq });
+      const error = await this.#handleSafely(trx, { ...parked, id: parked.event_id }, attempt, committed);
       if (error !== undefined) {
         await this.#recordFailure(trx, parked.id, attempt, error);
         continue;
       }
       await sql`delete from seams_parked where id = ${parked.id}::bigint`.execute(trx);
-      if (parked.key !== null) await this.#drainWaiting(trx, parked.key);
+      if (parked.key !== null) await this.#drainWaiting(trx, parked.key, committed);
     }
   }
 
   /** Handles, in order, the events that waited behind a key's failed head, until one fails and becomes the new head. */
-  async #drainWaiting(trx: Transaction<unknown>, key: string): Promise<void> {
+  async #drainWaiting(trx: Transaction<unknown>, key: string, committed: CommitCallbacks): Promise<void> {
     const o = this.#o;
     const waiting = (
-      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, occurred_at, attempts from seams_parked
+      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, trace, occurred_at, attempts from seams_parked
         where subscription = ${o.subscription} and partition = ${o.partition} and key = ${key} and status = 'waiting'
         order by xid, seq`.execute(trx)
     ).rows;
     for (const parked of waiting) {
-      const error = await this.#handleSafely(trx, this.#delivered({ ...parked, id: parked.event_id }, 1), { id: parked.event_id, xid: parked.xid, seq: parked.seq });
+      const error = await this.#handleSafely(trx, { ...parked, id: parked.event_id }, 1, committed);
       if (error !== undefined) {
         await this.#recordFailure(trx, parked.id, 1, error);
         return;
@@ -234,21 +292,21 @@ export class SubscriptionWorker {
   }
 
   /** Runs the handler under a savepoint; returns the error it threw, with its effects undone, or undefined. */
-  async #handleSafely(trx: Transaction<unknown>, event: DeliveredEvent, position: { id: string; xid: string; seq: string }): Promise<unknown> {
+  async #handleSafely(trx: Transaction<unknown>, row: StoredEvent, attempt: number, committed: CommitCallbacks): Promise<unknown> {
     const o = this.#o;
     await sql`savepoint seams_event`.execute(trx);
     try {
-      const firstTime = await this.#claimInbox(trx, [position]);
+      const firstTime = await this.#claimInbox(trx, [row]);
       if (firstTime.size > 0) {
-        await this.#timed(() => o.handler(event, trx));
-        o.metrics.delivered.inc({ subscription: o.subscription });
+        await this.#run(trx, row, attempt, committed);
+        o.metrics.delivered.add(1, { subscription: o.subscription });
       }
       await sql`release savepoint seams_event`.execute(trx);
       return undefined;
     } catch (error) {
       await sql`rollback to savepoint seams_event`.execute(trx);
-      o.metrics.failed.inc({ subscription: o.subscription });
-      o.logger.warn({ err: error, eventId: event.id, event: o.eventName, attempt: event.attempt, subscription: o.subscription }, 'event handler failed');
+      o.metrics.failed.add(1, { subscription: o.subscription });
+      o.logger.warn({ err: error, eventId: row.id, event: o.eventName, attempt, subscription: o.subscription }, 'event handler failed');
       return error ?? new Error('handler threw nothing');
     }
   }
@@ -262,13 +320,45 @@ export class SubscriptionWorker {
     return new Set(inserted.rows.map((row) => row.event_id));
   }
 
-  async #timed(run: () => Promise<void>): Promise<void> {
-    const stop = this.#o.metrics.handlerDuration.startTimer({ subscription: this.#o.subscription });
+  /**
+   * Runs the handler in a span of the publisher's trace, timed. Its after-commit callbacks join the batch's only if it
+   * succeeds, so a rolled-back attempt leaves no trace in counters.
+   */
+  async #run(trx: Transaction<unknown>, row: StoredEvent, attempt: number, committed: CommitCallbacks): Promise<void> {
+    const o = this.#o;
+    const callbacks: CommitCallbacks = [];
+    const event: DeliveredEvent = {
+      id: row.id,
+      name: o.eventName,
+      version: o.eventVersion,
+      key: row.key,
+      payload: row.payload,
+      occurredAt: row.occurred_at,
+      attempt,
+      afterCommit: (callback) => void callbacks.push(callback),
+    };
+    const started = performance.now();
     try {
-      await run();
+      await inSpan(
+        `${o.eventName} handle`,
+        {
+          kind: SpanKind.CONSUMER,
+          parent: contextFromCarrier(row.trace),
+          attributes: {
+            'seams.module': o.module,
+            'seams.event': o.eventName,
+            'seams.event_version': o.eventVersion,
+            'seams.event_id': row.id,
+            'seams.subscription': o.subscription,
+            'seams.attempt': attempt,
+          },
+        },
+        () => o.handler(event, trx),
+      );
     } finally {
-      stop();
+      o.metrics.handlerDuration.record((performance.now() - started) / 1000, { subscription: o.subscription });
     }
+    committed.push(...callbacks);
   }
 
   async #parkFailure(trx: Transaction<unknown>, row: OutboxRow, attempt: number, error: unknown): Promise<void> {
@@ -295,13 +385,8 @@ export class SubscriptionWorker {
     if (dead) this.#deadLettered(parkedId, error);
   }
 
-  #delivered(row: { id: string; key: string | null; payload: unknown; occurred_at: Date }, attempt: number): DeliveredEvent {
-    const o = this.#o;
-    return { id: row.id, name: o.eventName, version: o.eventVersion, key: row.key, payload: row.payload, occurredAt: row.occurred_at, attempt };
-  }
-
   #deadLettered(id: string, error: unknown): void {
-    this.#o.metrics.deadLettered.inc({ subscription: this.#o.subscription });
+    this.#o.metrics.deadLettered.add(1, { subscription: this.#o.subscription });
     this.#o.logger.error({ err: error, subscription: this.#o.subscription, parked: id }, 'event delivery dead-lettered');
   }
 }

@@ -11,6 +11,11 @@ export interface DeliveredEvent<P = unknown> {
   readonly occurredAt: Date;
   /** 1 on first delivery; higher on retries. */
   readonly attempt: number;
+  /**
+   * Runs `callback` once the handler's transaction has committed, and never if it rolls back: for effects outside
+   * the database that must follow the commit, such as business counters.
+   */
+  afterCommit(callback: () => void): void;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { asFunction, asValue, createContainer, InjectionMode, type AwilixContainer } from 'awilix';
 import { apiDependencyName } from './contract.ts';
+import { inSpan } from '../telemetry/tracing.ts';
 import type { AnyModule, Factory } from './define-module.ts';
 
 /** A module used something its manifest does not allow, or the container cannot provide. Thrown at start-up. */
@@ -74,6 +75,27 @@ export function resolveAll(container: AwilixContainer, modules: readonly AnyModu
   }
 }
 
+const traced = new WeakMap<object, Map<string, object>>();
+
+/**
+ * Wraps a module's API so that each call from another module is a span named `<module>.<method>`, with the callee
+ * and the caller as attributes. One wrapper per (API, caller), made once at start-up.
+ */
+function tracedApi(api: Record<string, (input: unknown) => Promise<unknown>>, provider: string, caller: string): object {
+  let byCaller = traced.get(api);
+  if (!byCaller) traced.set(api, (byCaller = new Map()));
+  const existing = byCaller.get(caller);
+  if (existing) return existing;
+  const wrapped = Object.fromEntries(
+    Object.entries(api).map(([method, call]) => [
+      method,
+      (input: unknown) => inSpan(`${provider}.${method}`, { attributes: { 'seams.module': provider, 'seams.caller': caller, 'seams.method': method } }, () => call(input)),
+    ]),
+  );
+  byCaller.set(caller, wrapped);
+  return wrapped;
+}
+
 function moduleView(
   container: AwilixContainer,
   module: AnyModule,
@@ -99,7 +121,7 @@ function moduleView(
             );
           }
           calls.add(provider);
-          return container.resolve(key(provider, 'api'));
+          return tracedApi(container.resolve(key(provider, 'api')), provider, module.name);
         }
         throw new ModuleWiringError(
           `Module "${module.name}" resolves "${property}", which is not registered for it. ` +

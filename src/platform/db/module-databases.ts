@@ -1,0 +1,52 @@
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { schemaName } from './database-names.ts';
+import { migrateModule } from './migrate.ts';
+import { createModuleDatabase } from './module-database.ts';
+import { grantOutboxReads, provisionModules } from './provision.ts';
+import { producerOf } from '../events/event-definition.ts';
+import { migrateEventTables } from '../events/event-tables.ts';
+import type { AnyModule } from '../modules/define-module.ts';
+
+export interface ModuleDatabasesOptions {
+  /** A user that may create roles and schemas. */
+  readonly url: string;
+  readonly modules: readonly AnyModule[];
+  readonly poolMax: number;
+  readonly migrationsDir: string;
+  readonly logger: Logger;
+  /** Called after a module's transaction that published events commits. */
+  readonly onPublishCommitted: (module: string, events: number) => void;
+}
+
+/**
+ * Everything the modules need from the database, in order: a schema and a role each; the event-bus tables and then
+ * the module's own migrations, both run under that role; and the read grants on producers' outboxes that the
+ * subscriptions in the manifests call for. Returns each module's own Kysely.
+ */
+export async function prepareModuleDatabases(options: ModuleDatabasesOptions): Promise<Map<string, Kysely<unknown>>> {
+  const { modules, logger } = options;
+  const provisioned = await provisionModules(options.url, modules.map((module) => module.name), logger);
+  const databases = new Map<string, Kysely<unknown>>();
+  for (const { module, role, schema } of provisioned) {
+    const db = createModuleDatabase<unknown>({
+      url: options.url,
+      role,
+      schema,
+      poolMax: options.poolMax,
+      onPublishCommitted: (events) => options.onPublishCommitted(module, events),
+    });
+    databases.set(module, db);
+    await migrateEventTables(db, schema);
+    await migrateModule(db, { module, schema, folder: path.join(options.migrationsDir, module), logger });
+  }
+  const roleOf = new Map(provisioned.map(({ module, role }) => [module, role]));
+  await grantOutboxReads(
+    options.url,
+    modules.flatMap((module) =>
+      (module.subscriptions ?? []).map((subscription) => ({ subscriberRole: roleOf.get(module.name)!, producerSchema: schemaName(producerOf(subscription.event)) })),
+    ),
+  );
+  return databases;
+}

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Meter } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import { installAuth } from './auth.ts';
+import { installErrorHandling } from './error-handler.ts';
+import type { ModuleRouter } from './module-router.ts';
+import { validatorCompiler } from './validator-compiler.ts';
+
+/**
+ * The Fastify instance every app runs on: JSON in and out, TypeBox validation, problem+json errors, bearer-token
+ * auth, OpenAPI docs at /docs, request ids, and a request-duration histogram by route and status.
+ */
+export async function createHttpServer(options: { logger: Logger; jwtSecret: string; meter: Meter }): Promise<ModuleRouter> {
+  const app = fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    requestIdHeader: 'x-request-id',
+    // Probes hit health every few seconds; their lines would drown the ones that matter.
+    logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: (request) => request.url.startsWith('/health/') }),
+    bodyLimit: 1024 * 1024,
+    routerOptions: { ignoreTrailingSlash: true },
+  })
+    .setValidatorCompiler(validatorCompiler)
+    .withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  await installAuth(app, options.jwtSecret);
+  // The API speaks JSON only; a text body is answered with 415 rather than failing schema validation as a string.
+  app.removeContentTypeParser('text/plain');
+
+  const duration = options.meter.createHistogram('seams_http_request_duration_seconds', {
+    description: 'HTTP request duration by route and status.',
+    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    duration.record(reply.elapsedTime / 1000, { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Seams', version: '0.1.0', description: 'The Seams reference shop API.' },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  return app;
+}

@@ -1,0 +1,44 @@
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { FastifyOtelInstrumentation } from '@fastify/otel';
+
+export interface TelemetryOptions {
+  readonly serviceName: string;
+  /** OTLP/HTTP base URL (e.g. http://127.0.0.1:4318); traces go to `<endpoint>/v1/traces`. Unset: spans stay local. */
+  readonly otlpEndpoint: string | undefined;
+  /** Extra processors, e.g. an in-memory exporter in tests. */
+  readonly spanProcessors?: SpanProcessor[];
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK: spans from http, fastify (@fastify/otel) and pg, and trace ids in pino lines.
+ * Must run before the app's modules are imported (see src/telemetry.ts), so the instrumentations can patch them.
+ * Spans are always created when the SDK runs, so log lines carry trace ids even with no exporter configured.
+ */
+export function startTelemetry(options: TelemetryOptions): NodeSDK {
+  // The SDK registers no tracer provider without a processor; a no-op one keeps spans (and trace ids in logs) alive.
+  const processors: SpanProcessor[] = [new NoopSpanProcessor(), ...(options.spanProcessors ?? [])];
+  if (options.otlpEndpoint) {
+    processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) }));
+  }
+  const sdk = new NodeSDK({
+    serviceName: options.serviceName,
+    spanProcessors: processors,
+    // Our metrics have their own provider per app (src/platform/telemetry/app-metrics.ts).
+    metricReaders: [],
+    instrumentations: [
+      new HttpInstrumentation(),
+      // Statements outside any request or handler (pool housekeeping, the event bus's batch bookkeeping) would each
+      // start a trace of their own: noise that hides the traces of user actions.
+      new PgInstrumentation({ requireParentSpan: true }),
+      new PinoInstrumentation({ logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' } }),
+      new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (route) => route.url.startsWith('/health/') }),
+    ],
+  });
+  sdk.start();
+  return sdk;
+}
