@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   {
     // Process entry points and test/bench tooling are where the environment is read.
-    files: ['src/main.ts', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
+    files: ['src/main.ts', 'src/telemetry.ts', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -19,7 +19,7 @@
 // Env: DATABASE_URL (a server where we may create databases; unset: embedded PostgreSQL in .data/bench-postgres)
 //      RUNS (1) N (20000) PRODUCERS (8) RATES (200,1000) RATE_SECS (10) PAYLOAD_BYTES (300)
 //      PHASES (baseline,publish,tp1,tp3,lat,drain1,drain3) TIMEOUT_SECS (120, per wait) MAX_SECS (900, whole run)
-//      JSON_OUT (file for every per-run number); EVENTS_BATCH_SIZE, EVENTS_POLL_INTERVAL_MS, DB_POOL_MAX pass through.
+//      JSON_OUT (file for every per-run number); PROFILE=1 (per-statement time per phase); BENCH_LOG_LEVEL (silent); EVENTS_BATCH_SIZE, EVENTS_POLL_INTERVAL_MS, DB_POOL_MAX pass through.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -35,6 +35,7 @@ import type { ModuleRouter } from '#platform/http/module-router.ts';
 import { benchModules, makeMessage, OrderPlaced, PRODUCER, sinkName, type OnHandle } from './support/bench-modules.ts';
 import { describeServer, openServer, type BenchDatabase, type BenchServer } from './support/server.ts';
 import { f0, f1, f2, median, percentile, table } from './support/stats.ts';
+import { installQueryProfile, reportQueryProfile } from './support/query-profile.ts';
 
 const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
 const CFG = {
@@ -93,14 +94,22 @@ class Deliveries {
 
   constructor(subscribers: number, expected: number) {
     this.counts = Array.from({ length: subscribers }, () => 0);
+    this.#lastByKey = Array.from({ length: subscribers }, () => new Map());
     this.latency = new Float64Array(expected).fill(NaN);
     this.#expected = expected;
     this.#all = new Promise((resolve) => (this.#done = resolve));
   }
 
+  /** Per subscriber and key, the last message id handled: a smaller id after a larger one breaks per-key order. */
+  readonly #lastByKey: Map<string, number>[];
+  outOfOrder = 0;
+
   readonly onHandle: OnHandle = (sink, event) => {
     const t = now();
     this.firstAt ??= t;
+    const last = this.#lastByKey[sink]!.get(event.payload.key) ?? -1;
+    if (event.payload.id < last) this.outOfOrder += 1;
+    else this.#lastByKey[sink]!.set(event.payload.key, event.payload.id);
     if (sink === 0 && event.payload.id < this.latency.length && Number.isNaN(this.latency[event.payload.id]!)) {
       this.latency[event.payload.id] = t - event.payload.ts;
     }
@@ -324,6 +333,8 @@ interface DrainResult {
   ms: number;
   fromStartRate: number;
   duplicates: number;
+  /** Events handled after a later event of the same key (the backlog is one transaction in id order: must be 0). */
+  outOfOrder: number;
 }
 
 /**
@@ -352,7 +363,7 @@ async function phaseDrain(server: BenchServer, subscribers: number): Promise<Dra
     await deliveries.all(CFG.timeoutMs);
     const t = await waitCommitted(database, subscribers, CFG.n, CFG.timeoutMs);
     const first = deliveries.firstAt ?? started;
-    return { rate: (CFG.n / (t - first)) * 1000, ms: t - first, fromStartRate: (CFG.n / (t - started)) * 1000, duplicates: deliveries.duplicates };
+    return { rate: (CFG.n / (t - first)) * 1000, ms: t - first, fromStartRate: (CFG.n / (t - started)) * 1000, duplicates: deliveries.duplicates, outOfOrder: deliveries.outOfOrder };
   } finally {
     await closeApp(bench.app);
     await database.drop();
@@ -377,6 +388,8 @@ async function attempt<T>(label: string, run: () => Promise<T>): Promise<T | und
   } catch (error) {
     console.log(`  ${label} FAILED: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
+  } finally {
+    reportQueryProfile(label);
   }
 }
 
@@ -389,6 +402,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Pr
 }
 
 async function main(): Promise<void> {
+  if (process.env.PROFILE === '1') installQueryProfile();
   const server = await openServer(process.env.DATABASE_URL, logger);
   let interrupted = false;
   const bail = async (why: string, code: number) => {
@@ -453,7 +467,7 @@ async function main(): Promise<void> {
         run[phase] = result;
         console.log(
           `run ${r} backlog drain, ${subscribers} subscriber(s): ${f0(result?.rate)} events/s (${f0(result?.ms)} ms; ` +
-            `${f0(result?.fromStartRate)}/s from bus start; duplicates ${result?.duplicates ?? 'n/a'})`,
+            `${f0(result?.fromStartRate)}/s from bus start; duplicates ${result?.duplicates ?? 'n/a'}, out of key order ${result?.outOfOrder ?? 'n/a'})`,
         );
       }
     }

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { withDatabase } from '#platform/db/database-names.ts';
@@ -46,6 +47,24 @@ export async function openServer(databaseUrl: string | undefined, logger: Logger
   const drop = async (name: string) => {
     live.delete(name);
     await admin(async (client) => {
+      // Every phase closes its app before this, but pg's pool.end() resolves before its connections' backends have
+      // gone: dropping WITH (FORCE) then terminates them, and the FATAL that reaches a closing pool client is an
+      // unhandled 'error' on a pool without an error listener (the module pools have none), which ends the process.
+      // So wait for the backends to go first; anything left after that is a real leak and is named.
+      const deadline = Date.now() + 5000;
+      for (;;) {
+        const left = await client.query<{ application_name: string; state: string }>(
+          'select application_name, state from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
+          [name],
+        );
+        if (left.rows.length === 0) break;
+        if (Date.now() > deadline) {
+          const who = left.rows.map((row) => `${row.application_name || '?'} (${row.state})`).join(', ');
+          console.error(`bench: ${left.rows.length} connection(s) still open on ${name} 5 s after its app closed: ${who}`);
+          break;
+        }
+        await sleep(20);
+      }
       await client.query(`drop database if exists ${ident(name)} with (force)`);
       // Module roles carry the database name (see roleName); they belong to the server, so drop them too.
       const roles = await client.query<{ rolname: string }>("select rolname from pg_roles where rolname like $1 || '\\_%'", [name]);

@@ -2,6 +2,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { moduleNames } from '../../src/modules.ts';
 import { killLeftovers, spawnSeams, within } from './seams-process.ts';
 
 /** A bad setting must stop `npm start` at once, before anything is started, with a message a person can act on. */
@@ -19,7 +20,7 @@ describe('start-up with a bad setting', () => {
   it.each([
     ['PORT=abc', { PORT: 'abc' }, 'an integer from 0 to 65535'],
     ['PORT=70000', { PORT: '70000' }, 'an integer from 0 to 65535'],
-    ['MODULES=nope', { MODULES: 'nope' }, 'unknown module "nope"; expected "all" or a comma-separated list of catalog'],
+    ['MODULES=nope', { MODULES: 'nope' }, `unknown module "nope"; expected "all" or a comma-separated list of ${moduleNames.join(', ')}`],
     ['LOG_LEVEL=loud', { LOG_LEVEL: 'loud' }, 'one of fatal, error, warn, info, debug, trace, silent'],
     ['DATABASE_URL=mysql://db', { DATABASE_URL: 'mysql://db' }, 'a string matching /^postgres(ql)?:'],
   ])('%s: exits non-zero within seconds, naming the variable, the value and what is allowed', async (_case, env, allowed) => {
@@ -40,6 +41,17 @@ describe('start-up with a bad setting', () => {
     // Nothing was started: no embedded PostgreSQL, no data directory.
     await expect(stat(dataDir)).rejects.toThrow();
     expect(seams.lines).toEqual([]);
+  }, 20_000);
+
+  it('DATABASE_URL without JWT_SECRET: exits non-zero at once, naming JWT_SECRET', async () => {
+    // Nothing listens on port 1: the process must stop before it tries to connect.
+    const seams = spawnSeams({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', DATA_DIR: path.join(scratch, 'never-created') });
+
+    const exit = await within(15_000, seams.exited, 'exit without JWT_SECRET');
+
+    expect(exit.code).toBe(78);
+    expect(seams.output.stderr).toContain('JWT_SECRET is not set');
+    expect(seams.output.stderr).toContain('at least 32 characters');
   }, 20_000);
 
   it('reports every bad variable at once, not just the first', async () => {

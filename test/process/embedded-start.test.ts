@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, killLeftovers, postgresProcessesIn, startSeams, within, type RunningSeams } from './seams-process.ts';
 
@@ -14,8 +15,10 @@ const TIMEOUT = 90_000;
 
 let scratch: string;
 let pgData: string;
-/** The product created by the first start, looked for by the later ones. */
+/** The product created on an earlier start, looked for by the later ones. */
 let product: { id: string; sku: string };
+/** The admin token printed by the first start. */
+let firstAdminToken: string;
 
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'seams-embedded-process-'));
@@ -37,19 +40,31 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-const start = () => startSeams({ DATA_DIR: scratch }, 60_000);
+interface Started extends RunningSeams {
+  /** The admin token the start-up output offers for copying. */
+  readonly adminToken: string;
+}
+
+/** `npm start` with only DATA_DIR set, up to the point where it has printed its ready-made tokens. */
+async function start(): Promise<Started> {
+  const seams = await startSeams({ DATA_DIR: scratch }, 60_000);
+  const [, adminToken] = await seams.waitForStderr(/ADMIN_TOKEN=(\S+)/, 30_000);
+  return { ...seams, adminToken: adminToken! };
+}
 
 describe('node src/main.ts without DATABASE_URL', () => {
-  it('creates a PostgreSQL cluster in DATA_DIR on the first start, migrates, and serves', async () => {
+  it('creates a PostgreSQL cluster in DATA_DIR on the first start, migrates, serves, and prints tokens to use', async () => {
     const seams = await start();
+    firstAdminToken = seams.adminToken;
 
     expect(seams.lines).toContainEqual(expect.objectContaining({ msg: 'initialised embedded PostgreSQL cluster', dataDir: pgData }));
     const started = seams.lines.find((line) => line.msg === 'embedded PostgreSQL started');
     expect(started).toMatchObject({ dataDir: pgData });
     // A port the OS found free, not PostgreSQL's 5432 (taken on CI by the machine's own server).
     expect(started?.port).not.toBe(5432);
+    expect(seams.output.stderr).toContain(`Seams is running at ${seams.url}`);
     expect((await fetch(`${seams.url}/health/ready`)).status).toBe(200);
-    product = await createProduct(seams);
+    product = await createProduct(seams, seams.adminToken);
 
     await stop(seams, 'SIGTERM');
   }, TIMEOUT);
@@ -63,11 +78,13 @@ describe('node src/main.ts without DATABASE_URL', () => {
     expect(await postgresProcessesIn(pgData)).toEqual([]);
   }, TIMEOUT);
 
-  it('reuses the data on the next start: the product created before is still there', async () => {
+  it('reuses the data and the development secret on the next start', async () => {
     const seams = await start();
 
     expect(seams.lines.map((line) => line.msg)).not.toContain('initialised embedded PostgreSQL cluster');
     expect(await readProduct(seams, product.id)).toMatchObject(product);
+    // Tokens printed by an earlier start still work: the secret was kept in DATA_DIR.
+    await createProduct(seams, firstAdminToken);
 
     await stop(seams, 'SIGTERM');
   }, TIMEOUT);
@@ -99,11 +116,15 @@ describe('node src/main.ts without DATABASE_URL', () => {
     const postmasterPid = Number((await readFile(path.join(pgData, 'postmaster.pid'), 'utf8')).split('\n')[0]);
     process.kill(postmasterPid, 'SIGINT');
     await eventually(async () => (await postgresProcessesIn(pgData)).length === 0, 20_000, 'PostgreSQL stopped');
+    await sleep(200);
+    expect(seams.child.exitCode, `the app exited when its database went away:\n${seams.output.stdout.slice(-3000)}`).toBeNull();
 
     const ready = await fetch(`${seams.url}/health/ready`);
     expect(ready.status).toBe(503);
     expect(ready.headers.get('content-type')).toContain('application/problem+json');
-    expect(await ready.json()).toMatchObject({ status: 503, code: 'NOT_READY', failing: ['database:catalog'] });
+    const problem = (await ready.json()) as { status: number; code: string; failing: string[] };
+    expect(problem).toMatchObject({ status: 503, code: 'NOT_READY' });
+    expect(problem.failing).toContain('database:catalog');
     expect((await fetch(`${seams.url}/health/live`)).status).toBe(200);
 
     await stop(seams, 'SIGTERM');
@@ -117,14 +138,14 @@ async function stop(seams: RunningSeams, signal: NodeJS.Signals): Promise<void> 
   await eventually(async () => (await postgresProcessesIn(pgData)).length === 0, 5_000, 'embedded PostgreSQL stopped');
 }
 
-async function createProduct(seams: RunningSeams): Promise<{ id: string; sku: string }> {
+async function createProduct(seams: RunningSeams, adminToken: string): Promise<{ id: string; sku: string }> {
   const body = { sku: `EMB-${randomUUID().slice(0, 8)}`, name: 'Embedded mug', priceCents: 1500, currency: 'EUR' };
   const response = await fetch(`${seams.url}/catalog/products`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
     body: JSON.stringify(body),
   });
-  expect(response.status).toBe(201);
+  expect(response.status, await response.clone().text()).toBe(201);
   const { id, sku } = (await response.json()) as { id: string; sku: string };
   return { id, sku };
 }

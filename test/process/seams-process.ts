@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -32,6 +33,8 @@ export interface SeamsProcess {
   readonly exited: Promise<Exit>;
   /** Resolves with the first log line (seen so far or later) that matches; rejects on exit or timeout. */
   waitForLine(matches: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Resolves with the match once stderr (all of it so far) matches; rejects on exit or timeout. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
 export interface RunningSeams extends SeamsProcess {
@@ -67,7 +70,10 @@ export function spawnSeams(env: Record<string, string>): SeamsProcess {
     }
     for (const wake of waiters) wake();
   });
-  child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => {
+    output.stderr += chunk.toString();
+    for (const wake of waiters) wake();
+  });
   const exited = new Promise<Exit>((resolve) => {
     child.once('close', (code, signal) => {
       running.delete(child);
@@ -78,29 +84,32 @@ export function spawnSeams(env: Record<string, string>): SeamsProcess {
   let hasExited = false;
   void exited.then(() => (hasExited = true));
 
-  const waitForLine = (matches: (line: LogLine) => boolean, timeoutMs = 30_000) =>
-    new Promise<LogLine>((resolve, reject) => {
-      let checked = 0;
-      const timer = setTimeout(() => finish(new Error(`no matching log line within ${timeoutMs} ms.\n${describeOutput(output)}`)), timeoutMs);
+  /** Resolves when `found` returns something, checked now and on every new output; rejects on exit or timeout. */
+  const waitUntil = <T>(found: () => T | undefined, what: string, timeoutMs: number) =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`${what}: not within ${timeoutMs} ms.\n${describeOutput(output)}`)), timeoutMs);
       const check = () => {
-        for (; checked < lines.length; checked++) {
-          if (matches(lines[checked]!)) return finish(undefined, lines[checked]);
-        }
+        const result = found();
+        if (result !== undefined) return finish(undefined, result);
         if (hasExited || child.exitCode !== null || child.signalCode !== null) {
-          finish(new Error(`the process exited (code ${child.exitCode}, signal ${child.signalCode}) before a matching log line.\n${describeOutput(output)}`));
+          finish(new Error(`${what}: the process exited (code ${child.exitCode}, signal ${child.signalCode}) first.\n${describeOutput(output)}`));
         }
       };
-      function finish(error: Error | undefined, line?: LogLine) {
+      function finish(error: Error | undefined, result?: T) {
         clearTimeout(timer);
         waiters.delete(check);
         if (error) reject(error);
-        else resolve(line!);
+        else resolve(result!);
       }
       waiters.add(check);
       check();
     });
 
-  return { child, pid: child.pid!, lines, output, exited, waitForLine };
+  const waitForLine = (matches: (line: LogLine) => boolean, timeoutMs = 30_000) => waitUntil(() => lines.find(matches), 'a matching log line', timeoutMs);
+  const waitForStderr = (pattern: RegExp, timeoutMs = 30_000) =>
+    waitUntil(() => output.stderr.match(pattern) ?? undefined, `stderr matching ${pattern}`, timeoutMs);
+
+  return { child, pid: child.pid!, lines, output, exited, waitForLine, waitForStderr };
 }
 
 /** Spawns Seams and waits for the line that says where it listens. */
@@ -109,6 +118,21 @@ export async function startSeams(env: Record<string, string>, timeoutMs = 60_000
   const listening = await seams.waitForLine((line) => typeof line.url === 'string' && line.msg?.startsWith('Seams is listening on ') === true, timeoutMs);
   const url = listening.url as string;
   return { ...seams, url, port: Number(new URL(url).port) };
+}
+
+/** A secret for JWT_SECRET, long enough for the config schema. */
+export const TEST_JWT_SECRET = 'process-test-secret-of-at-least-32-characters';
+
+/**
+ * `Authorization` headers with a bearer token signed by `secret` (HS256), as an identity provider sharing the secret
+ * would issue it: an admin's, who may create products.
+ */
+export function adminHeaders(secret = TEST_JWT_SECRET): Record<string, string> {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub: 'process-test-admin', roles: ['admin'], iat: now, exp: now + 600 })}`;
+  const signature = createHmac('sha256', secret).update(unsigned).digest('base64url');
+  return { authorization: `Bearer ${unsigned}.${signature}` };
 }
 
 /** SIGKILLs every Seams process a test started and left running (a failed test must not leave servers behind). */

@@ -6,11 +6,12 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ensureDatabase } from '#platform/db/ensure-database.ts';
 import { dropTestDatabase, testDatabaseName } from '../support/test-database.ts';
-import { acceptsConnections, eventually, killLeftovers, startSeams, within } from './seams-process.ts';
+import { acceptsConnections, adminHeaders, eventually, killLeftovers, startSeams, TEST_JWT_SECRET, within } from './seams-process.ts';
 
 /**
- * `node src/main.ts` against a PostgreSQL server given by DATABASE_URL: a fresh database, on the server this test run
- * uses (DATABASE_URL's when set, else the embedded test server), so the process provisions and migrates from nothing.
+ * `node src/main.ts` against a PostgreSQL server given by DATABASE_URL (with which JWT_SECRET is required): a fresh
+ * database, on the server this test run uses (DATABASE_URL's when set, else the embedded test server), so the process
+ * provisions and migrates from nothing.
  */
 
 let serverUrl: string;
@@ -32,7 +33,7 @@ const newProduct = () => ({ sku: `PROC-${randomUUID().slice(0, 8)}`, name: 'Proc
 
 describe('node src/main.ts with DATABASE_URL', () => {
   it('says where it listens, is live and ready, and creates and reads a product over HTTP', async () => {
-    const seams = await startSeams({ DATABASE_URL: databaseUrl });
+    const seams = await startSeams({ DATABASE_URL: databaseUrl, JWT_SECRET: TEST_JWT_SECRET });
 
     expect(seams.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const listening = seams.lines.find((line) => line.url === seams.url);
@@ -48,7 +49,7 @@ describe('node src/main.ts with DATABASE_URL', () => {
     const body = newProduct();
     const created = await fetch(`${seams.url}/catalog/products`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...adminHeaders() },
       body: JSON.stringify(body),
     });
     expect(created.status).toBe(201);
@@ -68,8 +69,9 @@ describe('node src/main.ts with DATABASE_URL', () => {
   }, 60_000);
 
   it('on SIGTERM stops accepting connections, finishes the request in flight, and exits 0 within 10 s', async () => {
-    const seams = await startSeams({ DATABASE_URL: databaseUrl });
+    const seams = await startSeams({ DATABASE_URL: databaseUrl, JWT_SECRET: TEST_JWT_SECRET });
     const idle = await openIdleKeepAliveConnection(seams.port);
+    const idleClosed = once(idle, 'close');
 
     // A request whose body arrives slowly: in flight from its headers until the last byte of its body.
     const body = JSON.stringify(newProduct());
@@ -77,8 +79,9 @@ describe('node src/main.ts with DATABASE_URL', () => {
     const slow = connect(seams.port, '127.0.0.1');
     await once(slow, 'connect');
     const response = readResponse(slow);
+    response.catch(() => undefined); // awaited below; a failure before then must not be an unhandled rejection
     slow.write(
-      'POST /catalog/products HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+      `POST /catalog/products HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: ${adminHeaders().authorization}\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\n\r\n${body.slice(0, 10)}`,
     );
     await seams.waitForLine((line) => line.reqId === requestId && line.msg === 'incoming request');
@@ -89,19 +92,25 @@ describe('node src/main.ts with DATABASE_URL', () => {
 
     await eventually(async () => !(await acceptsConnections(seams.port)), 3_000, 'new connections refused');
     // An idle keep-alive connection is closed rather than waited for.
-    await within(3_000, once(idle, 'close'), 'idle keep-alive connection closed');
+    await within(3_000, idleClosed, 'idle keep-alive connection closed');
     // The in-flight request is still waited for, for as long as it takes (here: a second), up to the shutdown timeout.
     await sleep(1_000);
     expect(seams.child.exitCode).toBeNull();
-    slow.end(body.slice(10));
+    // The rest of the body; the client keeps its side open (a half-close would let the server drop the request).
+    slow.write(body.slice(10));
 
     const { status, headers, text } = await within(5_000, response, 'response to the in-flight request');
+    const answered = Date.now();
     expect(status, text).toBe(201);
+    // Served while shutting down: the server closes this keep-alive connection after the response instead of waiting
+    // for the client to close it (which would hold the shutdown until SHUTDOWN_TIMEOUT_MS and skip closing the pools).
     expect(headers.connection).toBe('close');
+    await within(3_000, once(slow, 'close'), 'server closes the connection after its last response');
     const product = JSON.parse(text) as { id: string; sku: string };
     const exit = await within(10_000, seams.exited, 'exit after SIGTERM');
     expect(exit.code).toBe(0);
     expect(exit.at - signalled).toBeLessThan(10_000);
+    expect(exit.at - answered).toBeLessThan(3_000);
     expect(seams.lines.at(-1)?.msg).toBe('stopped');
     // The request's transaction committed: the pools were closed after it, not under it.
     expect(await productSkus(product.id)).toEqual([product.sku]);
@@ -112,6 +121,7 @@ async function openIdleKeepAliveConnection(port: number): Promise<Socket> {
   const socket = connect(port, '127.0.0.1');
   await once(socket, 'connect');
   const response = readResponse(socket);
+  response.catch(() => undefined);
   socket.write('GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n');
   expect((await response).status).toBe(200);
   socket.on('error', () => undefined);

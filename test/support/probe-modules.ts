@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Kysely, Transaction } from 'kysely';
@@ -36,7 +36,17 @@ function pingedEvent(producer: string) {
   });
 }
 
-export function probeSystem(prefix: string, subscriberCount: number, behaviour: ProbeBehaviour = () => undefined, options: { partitions?: number } = {}): ProbeSystem {
+export interface ProbeOptions {
+  /** Parallel readers per subscription, by hash of the key. */
+  readonly partitions?: number;
+  /**
+   * Where to write the subscribers' migrations (default: a fresh temp dir). Give the same dir to every process that
+   * runs the same probe system, so they all migrate from identical files; files already there are left alone.
+   */
+  readonly migrationsDir?: string;
+}
+
+export function probeSystem(prefix: string, subscriberCount: number, behaviour: ProbeBehaviour = () => undefined, options: ProbeOptions = {}): ProbeSystem {
   const producer = `${prefix}-source`;
   const Pinged = pingedEvent(producer);
   const contract = defineContract({ module: producer, methods: {}, events: { Pinged } });
@@ -66,12 +76,16 @@ export function probeSystem(prefix: string, subscriberCount: number, behaviour: 
     }),
   );
 
-  const migrationsDir = mkdtempSync(path.join(os.tmpdir(), 'seams-probe-migrations-'));
+  const migrationsDir = options.migrationsDir ?? mkdtempSync(path.join(os.tmpdir(), 'seams-probe-migrations-'));
   for (const name of subscribers) {
-    mkdirSync(path.join(migrationsDir, name));
-    // Written at run time because the module names are; it imports nothing, like every migration.
+    mkdirSync(path.join(migrationsDir, name), { recursive: true });
+    const file = path.join(migrationsDir, name, '0001_effects.ts');
+    if (existsSync(file)) continue;
+    // Written at run time because the module names are; it imports nothing, like every migration. Written beside the
+    // module folders and renamed into place, so another process never sees half a file.
+    const scratch = path.join(migrationsDir, `.${name}-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
     writeFileSync(
-      path.join(migrationsDir, name, '0001_effects.ts'),
+      scratch,
       `export async function up(db) {
   await db.schema.createTable('effects')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
@@ -82,6 +96,7 @@ export function probeSystem(prefix: string, subscriberCount: number, behaviour: 
     .execute();
 }\n`,
     );
+    renameSync(scratch, file);
   }
   return { modules: [producerModule, ...subscriberModules], migrationsDir, producer, subscribers, Pinged };
 }
