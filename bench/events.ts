@@ -36,6 +36,7 @@ import { benchModules, makeMessage, OrderPlaced, PRODUCER, sinkName, type OnHand
 import { describeServer, openServer, type BenchDatabase, type BenchServer } from './support/server.ts';
 import { f0, f1, f2, median, percentile, table } from './support/stats.ts';
 import { installQueryProfile, reportQueryProfile } from './support/query-profile.ts';
+import { openCpuWindow, type CpuWindow } from './support/cpu.ts';
 
 const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
 const CFG = {
@@ -220,7 +221,7 @@ const PEER_OUTBOX_DDL = `
                       primary key (consumer_id, message_id));`;
 
 /** The peer's baseline, statement for statement: BEGIN; INSERT one row; COMMIT, on PRODUCERS plain pg clients. */
-async function phaseBaseline(server: BenchServer): Promise<{ rate: number; ms: number }> {
+async function phaseBaseline(server: BenchServer): Promise<{ rate: number; ms: number; cpu: CpuWindow }> {
   const database = await server.freshDatabase(PEER_OUTBOX_DDL);
   const clients = await Promise.all(
     Array.from({ length: CFG.producers }, async () => {
@@ -232,6 +233,7 @@ async function phaseBaseline(server: BenchServer): Promise<{ rate: number; ms: n
   try {
     // One client per producer, as in the peer's produceClosed.
     let next = 0;
+    const closeCpu = openCpuWindow();
     const start = now();
     await Promise.all(
       clients.map(async (client) => {
@@ -246,7 +248,7 @@ async function phaseBaseline(server: BenchServer): Promise<{ rate: number; ms: n
       }),
     );
     const ms = now() - start;
-    return { rate: (CFG.n / ms) * 1000, ms };
+    return { rate: (CFG.n / ms) * 1000, ms, cpu: closeCpu() };
   } finally {
     await Promise.all(clients.map((client) => client.end()));
     await database.drop();
@@ -254,13 +256,14 @@ async function phaseBaseline(server: BenchServer): Promise<{ rate: number; ms: n
 }
 
 /** Publishing through the platform with no subscriber at all: the producer side's ceiling. */
-async function phasePublish(server: BenchServer): Promise<{ rate: number; ms: number }> {
+async function phasePublish(server: BenchServer): Promise<{ rate: number; ms: number; cpu: CpuWindow }> {
   const database = await server.freshDatabase();
   const bench = await buildBenchApp(database, 0, () => undefined);
   try {
     await bench.app.ready();
+    const closeCpu = openCpuWindow();
     const { t0, t1 } = await produceClosed(platformPublisher(bench), CFG.n);
-    return { rate: (CFG.n / (t1 - t0)) * 1000, ms: t1 - t0 };
+    return { rate: (CFG.n / (t1 - t0)) * 1000, ms: t1 - t0, cpu: closeCpu() };
   } finally {
     await closeApp(bench.app);
     await database.drop();
@@ -273,6 +276,7 @@ interface ThroughputResult {
   publishRate: number;
   tailMs: number;
   duplicates: number;
+  cpu: CpuWindow;
 }
 
 async function phaseThroughput(server: BenchServer, subscribers: number): Promise<ThroughputResult> {
@@ -281,10 +285,12 @@ async function phaseThroughput(server: BenchServer, subscribers: number): Promis
   const bench = await buildBenchApp(database, subscribers, deliveries.onHandle);
   try {
     await bench.app.ready();
+    const closeCpu = openCpuWindow();
     const { t0, t1 } = await produceClosed(platformPublisher(bench), CFG.n);
     await deliveries.all(CFG.timeoutMs);
     const t = await waitCommitted(database, subscribers, CFG.n, CFG.timeoutMs);
-    return { e2e: (CFG.n / (t - t0)) * 1000, e2eMs: t - t0, publishRate: (CFG.n / (t1 - t0)) * 1000, tailMs: t - t1, duplicates: deliveries.duplicates };
+    const cpu = closeCpu();
+    return { e2e: (CFG.n / (t - t0)) * 1000, e2eMs: t - t0, publishRate: (CFG.n / (t1 - t0)) * 1000, tailMs: t - t1, duplicates: deliveries.duplicates, cpu };
   } finally {
     await closeApp(bench.app);
     await database.drop();
@@ -298,6 +304,7 @@ interface LatencyResult {
   max: number;
   count: number;
   schedulerLagMax: number;
+  cpu: CpuWindow;
 }
 
 async function phaseLatency(server: BenchServer, rate: number): Promise<LatencyResult> {
@@ -309,9 +316,11 @@ async function phaseLatency(server: BenchServer, rate: number): Promise<LatencyR
   try {
     await bench.app.ready();
     await sleep(1000); // as the peer: let the subscriber settle into its idle wait before the load starts
+    const closeCpu = openCpuWindow();
     const { schedulerLagMax } = await produceOpen(platformPublisher(bench), rate, total);
     await deliveries.all(CFG.timeoutMs);
     await waitCommitted(database, 1, total, CFG.timeoutMs);
+    const cpu = closeCpu();
     // The first second of the stream warms connections and plans up and is not counted, as in the peer harness.
     const latencies = deliveries.latency.slice(warm).filter((x) => !Number.isNaN(x)).sort();
     return {
@@ -321,6 +330,7 @@ async function phaseLatency(server: BenchServer, rate: number): Promise<LatencyR
       max: latencies[latencies.length - 1] ?? NaN,
       count: latencies.length,
       schedulerLagMax,
+      cpu,
     };
   } finally {
     await closeApp(bench.app);
@@ -335,6 +345,7 @@ interface DrainResult {
   duplicates: number;
   /** Events handled after a later event of the same key (the backlog is one transaction in id order: must be 0). */
   outOfOrder: number;
+  cpu: CpuWindow;
 }
 
 /**
@@ -358,12 +369,14 @@ async function phaseDrain(server: BenchServer, subscribers: number): Promise<Dra
     } finally {
       await client.end();
     }
+    const closeCpu = openCpuWindow();
     const started = now();
     await bench.app.ready(); // starts the bus
     await deliveries.all(CFG.timeoutMs);
     const t = await waitCommitted(database, subscribers, CFG.n, CFG.timeoutMs);
+    const cpu = closeCpu();
     const first = deliveries.firstAt ?? started;
-    return { rate: (CFG.n / (t - first)) * 1000, ms: t - first, fromStartRate: (CFG.n / (t - started)) * 1000, duplicates: deliveries.duplicates, outOfOrder: deliveries.outOfOrder };
+    return { rate: (CFG.n / (t - first)) * 1000, ms: t - first, fromStartRate: (CFG.n / (t - started)) * 1000, duplicates: deliveries.duplicates, outOfOrder: deliveries.outOfOrder, cpu };
   } finally {
     await closeApp(bench.app);
     await database.drop();
@@ -436,11 +449,11 @@ async function main(): Promise<void> {
       runs.push(run);
       if (has('baseline')) {
         run.baseline = await attempt('baseline', () => phaseBaseline(server));
-        console.log(`run ${r} baseline raw INSERT: ${f0(run.baseline?.rate)} rows/s (${f0(run.baseline?.ms)} ms)`);
+        console.log(`run ${r} baseline raw INSERT: ${f0(run.baseline?.rate)} rows/s (${f0(run.baseline?.ms)} ms; ${cpuNote(run.baseline?.cpu, CFG.n)})`);
       }
       if (has('publish')) {
         run.publish = await attempt('publish', () => phasePublish(server));
-        console.log(`run ${r} publish only (no subscriber): ${f0(run.publish?.rate)} events/s`);
+        console.log(`run ${r} publish only (no subscriber): ${f0(run.publish?.rate)} events/s (${cpuNote(run.publish?.cpu, CFG.n)})`);
       }
       for (const [phase, subscribers] of [['tp1', 1], ['tp3', 3]] as const) {
         if (!has(phase)) continue;
@@ -448,7 +461,7 @@ async function main(): Promise<void> {
         run[phase] = result;
         console.log(
           `run ${r} end to end, ${subscribers} subscriber(s): ${f0(result?.e2e)} events/s (${f0(result?.e2eMs)} ms, tail after last publish ` +
-            `${f0(result?.tailMs)} ms, publish ${f0(result?.publishRate)}/s, duplicates ${result?.duplicates ?? 'n/a'})`,
+            `${f0(result?.tailMs)} ms, publish ${f0(result?.publishRate)}/s, duplicates ${result?.duplicates ?? 'n/a'}; ${cpuNote(result?.cpu, CFG.n)})`,
         );
       }
       if (has('lat')) {
@@ -457,7 +470,7 @@ async function main(): Promise<void> {
           if (result) run.lat[rate] = result;
           console.log(
             `run ${r} latency at ${rate}/s: p50 ${f1(result?.p50)} p99 ${f1(result?.p99)} max ${f1(result?.max)} ms ` +
-              `(n=${result?.count ?? 'n/a'}, producer scheduling lag max ${f1(result?.schedulerLagMax)} ms)`,
+              `(n=${result?.count ?? 'n/a'}, producer scheduling lag max ${f1(result?.schedulerLagMax)} ms; ${cpuNote(result?.cpu, result?.count)})`,
           );
         }
       }
@@ -467,7 +480,8 @@ async function main(): Promise<void> {
         run[phase] = result;
         console.log(
           `run ${r} backlog drain, ${subscribers} subscriber(s): ${f0(result?.rate)} events/s (${f0(result?.ms)} ms; ` +
-            `${f0(result?.fromStartRate)}/s from bus start; duplicates ${result?.duplicates ?? 'n/a'}, out of key order ${result?.outOfOrder ?? 'n/a'})`,
+            `${f0(result?.fromStartRate)}/s from bus start; duplicates ${result?.duplicates ?? 'n/a'}, out of key order ${result?.outOfOrder ?? 'n/a'}; ` +
+            `${cpuNote(result?.cpu, CFG.n)})`,
         );
       }
     }
@@ -476,6 +490,13 @@ async function main(): Promise<void> {
   } finally {
     if (!interrupted) await server.close();
   }
+}
+
+/** This process's CPU per event, and how busy the machine was (the phase's worth on a shared machine). */
+function cpuNote(cpu: CpuWindow | undefined, events: number | undefined): string {
+  if (!cpu) return 'cpu n/a';
+  const perEvent = events ? `${((cpu.processMs * 1000) / events).toFixed(0)} us node cpu/event, ` : '';
+  return `${perEvent}machine ${Number.isFinite(cpu.machineBusy) ? `${(cpu.machineBusy * 100).toFixed(0)}% busy` : 'busy n/a'}, load ${cpu.load1.toFixed(1)}`;
 }
 
 /** DESIGN.md's targets, and the issue's. */

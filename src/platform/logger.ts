@@ -1,4 +1,4 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.ts';
 
 export type { Logger };
@@ -10,17 +10,26 @@ export const redactedPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
   'headers.authorization',
+  'authorization',
+  'password',
+  'token',
+  'paymentMethod',
   '*.password',
   '*.token',
   '*.paymentMethod',
+  '*.*.password',
+  '*.*.token',
+  '*.*.paymentMethod',
+  '*.*.*.paymentMethod',
 ];
 
-/** The root logger: JSON lines on stdout. `npm run dev` pipes them through pino-pretty. */
-export function createLogger(level: LogLevel): Logger {
-  return pino({
+/** The root logger: JSON lines on stdout (or `destination`). `npm run dev` pipes them through pino-pretty. */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'seams' },
     redact: { paths: redactedPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

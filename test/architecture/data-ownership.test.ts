@@ -3,7 +3,9 @@ import { sql, type Kysely } from 'kysely';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import { buildTestApp } from '../support/test-app.ts';
 import { probeSystem } from '../support/probe-modules.ts';
-import { catalogModule } from '../../modules/catalog/index.ts';
+import { modules } from '../../src/modules.ts';
+
+const catalogModule = modules.find((module) => module.name === 'catalog')!;
 
 // Catalog next to probe modules: the probe subscriber has a table catalog must not see, and vice versa.
 const probes = probeSystem('own', 1);

@@ -16,6 +16,7 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+// One process at a time: side by side, on a busy 2-core machine, their start-up times say more about the load than the app.
 describe('start-up with a bad setting', () => {
   it.each([
     ['PORT=abc', { PORT: 'abc' }, 'an integer from 0 to 65535'],

@@ -72,12 +72,15 @@ describe('node src/main.ts with DATABASE_URL', () => {
     const seams = await startSeams({ DATABASE_URL: databaseUrl, JWT_SECRET: TEST_JWT_SECRET });
     const idle = await openIdleKeepAliveConnection(seams.port);
     const idleClosed = once(idle, 'close');
+    idleClosed.catch(() => undefined);
 
     // A request whose body arrives slowly: in flight from its headers until the last byte of its body.
     const body = JSON.stringify(newProduct());
     const requestId = randomUUID();
     const slow = connect(seams.port, '127.0.0.1');
     await once(slow, 'connect');
+    const slowClosed = once(slow, 'close');
+    slowClosed.catch(() => undefined); // awaited below, like the response
     const response = readResponse(slow);
     response.catch(() => undefined); // awaited below; a failure before then must not be an unhandled rejection
     slow.write(
@@ -105,7 +108,7 @@ describe('node src/main.ts with DATABASE_URL', () => {
     // Served while shutting down: the server closes this keep-alive connection after the response instead of waiting
     // for the client to close it (which would hold the shutdown until SHUTDOWN_TIMEOUT_MS and skip closing the pools).
     expect(headers.connection).toBe('close');
-    await within(3_000, once(slow, 'close'), 'server closes the connection after its last response');
+    await within(3_000, slowClosed, 'server closes the connection after its last response');
     const product = JSON.parse(text) as { id: string; sku: string };
     const exit = await within(10_000, seams.exited, 'exit after SIGTERM');
     expect(exit.code).toBe(0);

@@ -259,7 +259,7 @@ export class SubscriptionWorker {
     const due = (
       await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, trace, occurred_at, attempts from seams_parked
         where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying' and next_attempt_at <= now()
-        order by xid, seq limit ${o.batchSize}`.execute(trx)
+        order by seams_parked.xid, seams_parked.seq limit ${o.batchSize}`.execute(trx)
     ).rows;
     for (const parked of due) {
       const attempt = parked.attempts + 1;
@@ -279,7 +279,8 @@ export class SubscriptionWorker {
     const waiting = (
       await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, trace, occurred_at, attempts from seams_parked
         where subscription = ${o.subscription} and partition = ${o.partition} and key = ${key} and status = 'waiting'
-        order by xid, seq`.execute(trx)
+        -- Qualified, as in #read: the select list's text xid and seq would sort '10' before '9'.
+        order by seams_parked.xid, seams_parked.seq`.execute(trx)
     ).rows;
     for (const parked of waiting) {
       const error = await this.#handleSafely(trx, { ...parked, id: parked.event_id }, 1, committed);

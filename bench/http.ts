@@ -1,0 +1,622 @@
+// HTTP benchmark: `npm run bench:http`. Compares the app's product read with a bare fastify + pg server doing the same
+// SQL (DESIGN.md, "Measured anchors for HTTP": target >= 0.90 of bare), then measures placing orders and how fast they
+// complete through the event bus.
+//
+//   read    GET /catalog/products/:id with CONNECTIONS closed-loop connections (autocannon), WARMUP s then DURATION s per
+//           server, the servers taken in turn and the order flipped every run; medians of RUNS. After each closed-loop
+//           window, RATE_SECS s open loop at RATE req/s: CPU per request at equal load (steadier than req/s on a shared
+//           machine). Servers:
+//             app        node src/main.ts (MODULES=all, LOG_LEVEL=LOG_LEVEL, default warn), a child process
+//             bare       bench/http-bare-server.ts: fastify + pg, same table, same SQL, same superuser, same pool size
+//             app@info   the app again at LOG_LEVEL=info (stdout to /dev/null), when APP_INFO=1
+//             app+tracing  the app with `--import src/telemetry.ts` (OpenTelemetry spans made; exported only if
+//                        OTEL_EXPORTER_OTLP_ENDPOINT is set), when APP_TRACING=1 and src/telemetry.ts exists
+//             bare+...   VARIANTS: the bare server with one piece of the app switched on each (see PRESETS), to find
+//                        where the gap goes. VARIANTS=all runs every preset.
+//   orders  when src/modules.ts registers ordering (with inventory and payments): POST /orders for DURATION s with
+//           CONNECTIONS connections (customer token, one line of quantity 1, ORDER_PRODUCTS products each with ample
+//           stock set through PUT /inventory/items/:id), then waits until every order placed in the window is
+//           confirmed or cancelled (read from ordering.orders); completed orders/s = orders / (first placed -> last
+//           settled). Medians of RUNS; all orders of the warm-up settle before the first window.
+//
+// Placement (2 cores here): the servers and PostgreSQL are separate processes; the load generator runs in this process.
+// Nothing is pinned by default; SERVER_CPUS / LOAD_CPUS (taskset lists, e.g. 0 and 1) pin the servers and this process.
+//
+// Env: DATABASE_URL   a server where we may create databases and roles; unset: embedded PostgreSQL in .data/bench-http-postgres
+//      RUNS (3) DURATION (10) WARMUP (3) CONNECTIONS (32) DB_POOL_MAX (10, app and bare alike)
+//      LOG_LEVEL (warn) APP_INFO (1) APP_TRACING (1) VARIANTS (none; a list of PRESETS, or all)
+//      RATE (1000 req/s; 0 skips the open-loop windows) RATE_SECS (5)
+//      ORDERS (1: the orders phase, when ordering is registered) ORDER_PRODUCTS (10) DRAIN_TIMEOUT_SECS (300)
+//      MICRO (1: also bench/http-micro.ts, the suspects' CPU cost in isolation) MAX_SECS (1800, the whole run)
+//      SERVER_CPUS LOAD_CPUS (taskset lists) JSON_OUT (file for every per-run number)
+//      APP_NODE_FLAGS / BARE_NODE_FLAGS (extra node flags, e.g. --cpu-prof --cpu-prof-dir=.data/bench-http-logs/prof)
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { createLogger } from '#platform/logger.ts';
+import { roleName, withDatabase } from '#platform/db/database-names.ts';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
+import { ident } from '#platform/db/provision.ts';
+import { moduleNames } from '../src/modules.ts';
+import { cpuMs, f0, f1, f2, freePort, load, median, signToken, startChild, stopAllChildren, table, type ChildServer, type LoadOptions, type LoadResult } from './http-support.ts';
+
+const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
+const CFG = {
+  runs: Number(env('RUNS', '3')),
+  duration: Number(env('DURATION', '10')),
+  warmup: Number(env('WARMUP', '3')),
+  connections: Number(env('CONNECTIONS', '32')),
+  logLevel: env('LOG_LEVEL', 'warn'),
+  appInfo: env('APP_INFO', '1') === '1',
+  appTracing: env('APP_TRACING', '1') === '1',
+  variants: env('VARIANTS', ''),
+  rate: Number(env('RATE', '1000')),
+  rateSecs: Number(env('RATE_SECS', '5')),
+  orders: env('ORDERS', '1') === '1',
+  orderProducts: Number(env('ORDER_PRODUCTS', '10')),
+  drainTimeoutMs: Number(env('DRAIN_TIMEOUT_SECS', '300')) * 1000,
+  maxSecs: Number(env('MAX_SECS', '1800')),
+  poolMax: env('DB_POOL_MAX', '10'),
+  serverCpus: env('SERVER_CPUS', ''),
+  loadCpus: env('LOAD_CPUS', ''),
+  jsonOut: env('JSON_OUT', ''),
+  micro: env('MICRO', '1') === '1',
+};
+/** Extra node flags for the app, e.g. `--cpu-prof --cpu-prof-dir=.data/bench-http-logs` to see where its time goes. */
+const APP_NODE_FLAGS = env('APP_NODE_FLAGS', '').split(' ').filter(Boolean);
+const BARE_NODE_FLAGS = env('BARE_NODE_FLAGS', '').split(' ').filter(Boolean);
+
+const execFileAsync = promisify(execFile);
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const LOG_DIR = path.join(ROOT, '.data', 'bench-http-logs');
+/** The OpenTelemetry preload (`node --import ./src/telemetry.ts src/main.ts`), where the app has one. */
+const TELEMETRY = path.join(ROOT, 'src/telemetry.ts');
+const logger = createLogger('warn');
+
+/** Bare server variants: the plain baseline plus one piece of what the app adds (see bench/http-bare-server.ts). */
+const PRESETS: Record<string, (catalogRole: string) => Record<string, string>> = {
+  'logger-warn': () => ({ BARE_LOGGER: 'warn' }),
+  'logger-warn+req-id': () => ({ BARE_LOGGER: 'warn', BARE_REQ_ID: '1' }),
+  'logger-warn+child-log': () => ({ BARE_LOGGER: 'warn', BARE_CHILD_LOG: '1' }),
+  'logger-info+req-id': () => ({ BARE_LOGGER: 'info', BARE_REQ_ID: '1' }),
+  'typebox-validator': () => ({ BARE_VALIDATOR: 'typebox' }),
+  'no-validation': () => ({ BARE_VALIDATOR: 'none' }),
+  'no-serializer': () => ({ BARE_SERIALIZER: 'none' }),
+  awilix: () => ({ BARE_AWILIX: '1' }),
+  swagger: () => ({ BARE_SWAGGER: '1' }),
+  jwt: () => ({ BARE_JWT: '1' }),
+  errors: () => ({ BARE_ERRORS: '1' }),
+  metrics: () => ({ BARE_METRICS: '1' }),
+  kysely: () => ({ BARE_KYSELY: 'plain' }),
+  'kysely-signal': () => ({ BARE_KYSELY: 'signal' }),
+  role: (role) => ({ BARE_ROLE: role }),
+  'child-log-factory': () => ({ BARE_LOGGER: 'warn', BARE_REQ_ID: '1', BARE_CHILD_LOG: 'factory' }),
+  'typebox-check-first': () => ({ BARE_VALIDATOR: 'typebox-check-first' }),
+  'kysely-precompiled': () => ({ BARE_KYSELY: 'precompiled' }),
+  'all-of-the-app': (role) => ({
+    BARE_LOGGER: CFG.logLevel,
+    BARE_REQ_ID: '1',
+    BARE_CHILD_LOG: '1',
+    BARE_VALIDATOR: 'typebox',
+    BARE_AWILIX: '1',
+    BARE_SWAGGER: '1',
+    BARE_JWT: '1',
+    BARE_ERRORS: '1',
+    BARE_METRICS: '1',
+    BARE_KYSELY: 'signal',
+    BARE_ROLE: role,
+  }),
+  // The same with the suggested fixes: no per-request DI scope, one child logger, check-first validation, a query
+  // compiled once.
+  'all-of-the-app-fixed': (role) => ({
+    BARE_LOGGER: CFG.logLevel,
+    BARE_REQ_ID: '1',
+    BARE_CHILD_LOG: 'factory',
+    BARE_VALIDATOR: 'typebox-check-first',
+    BARE_SWAGGER: '1',
+    BARE_JWT: '1',
+    BARE_ERRORS: '1',
+    BARE_METRICS: '1',
+    BARE_KYSELY: 'precompiled',
+    BARE_ROLE: role,
+  }),
+};
+
+// ------------------------------------------------------------------------------------------------ lifecycle / cleanup
+
+const started = performance.now();
+let embedded: EmbeddedPostgres | undefined;
+let serverUrl = '';
+let database = '';
+let cleaning: Promise<void> | undefined;
+
+async function admin<T>(run: (client: pg.Client) => Promise<T>, url = serverUrl): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function cleanup(): Promise<void> {
+  return (cleaning ??= (async () => {
+    await stopAllChildren().catch((error: unknown) => console.error('bench: stopping servers failed:', error));
+    if (database && serverUrl) {
+      await admin(async (client) => {
+        await client.query(`drop database if exists ${ident(database)} with (force)`);
+        // Module roles carry the database name (roleName); they belong to the server, so they go too.
+        const roles = await client.query<{ rolname: string }>("select rolname from pg_roles where rolname like $1 || '\\_%'", [database]);
+        for (const { rolname } of roles.rows) await client.query(`drop role if exists ${ident(rolname)}`);
+      }).catch((error: unknown) => console.error(`bench: dropping ${database} failed:`, error));
+    }
+    await embedded?.stop().catch((error: unknown) => console.error('bench: stopping the embedded PostgreSQL failed:', error));
+  })());
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`\nbench: ${signal}, cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+const watchdog = setTimeout(() => {
+  console.error(`bench: over MAX_SECS=${CFG.maxSecs}, giving up`);
+  void cleanup().finally(() => process.exit(1));
+}, CFG.maxSecs * 1000);
+watchdog.unref();
+
+// ---------------------------------------------------------------------------------------------------------- helpers
+
+async function api(base: string, method: string, url: string, token: string | undefined, body?: unknown): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(base + url, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, body: parsed };
+}
+
+function expectStatus(what: string, result: { status: number; body: unknown }, ...ok: number[]): Record<string, unknown> {
+  if (!ok.includes(result.status)) throw new Error(`${what}: expected ${ok.join('/')}, got ${result.status} ${JSON.stringify(result.body)}`);
+  return result.body as Record<string, unknown>;
+}
+
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
+const say = (message: string) => console.error(`[${elapsed()}] ${message}`);
+
+function machine(): Record<string, string> {
+  const cpus = os.cpus();
+  return {
+    date: new Date().toISOString(),
+    host: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: `${cpus.length} x ${cpus[0]?.model ?? '?'}`,
+    memory: `${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+    node: process.version,
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(' '),
+  };
+}
+
+// ------------------------------------------------------------------------------------------------------------- main
+
+const secret = randomBytes(32).toString('base64url');
+const adminToken = signToken(secret, 'bench-admin', ['admin']);
+
+type Measured = LoadResult & { cpu: { serverUs: number; dbUs: number; loadUs: number } };
+
+interface Target {
+  readonly label: string;
+  readonly server: ChildServer;
+  /** Closed loop, one per run. */
+  readonly reads: Measured[];
+  /** Open loop at RATE req/s, one per run. */
+  readonly fixed: Measured[];
+}
+
+async function startApp(label: string, dbUrl: string, logLevel: string, tracing = false): Promise<ChildServer> {
+  const port = await freePort();
+  mkdirSync(LOG_DIR, { recursive: true });
+  return startChild({
+    name: label,
+    args: [...APP_NODE_FLAGS, ...(tracing ? ['--import', TELEMETRY] : []), path.join(ROOT, 'src/main.ts')],
+    env: { DATABASE_URL: dbUrl, JWT_SECRET: secret, LOG_LEVEL: logLevel, PORT: String(port), HOST: '127.0.0.1', DB_POOL_MAX: CFG.poolMax, MODULES: 'all' },
+    port,
+    readyPath: '/health/ready',
+    // Info-level lines under load go to /dev/null: their cost is producing them, not a disk.
+    ...(logLevel === 'info' || logLevel === 'debug' || logLevel === 'trace' ? {} : { stdoutFile: path.join(LOG_DIR, `${label.replace(/\W+/g, '_')}.log`) }),
+    ...(CFG.serverCpus ? { cpus: CFG.serverCpus } : {}),
+  });
+}
+
+async function startBare(label: string, dbUrl: string, extra: Record<string, string>): Promise<ChildServer> {
+  const port = await freePort();
+  return startChild({
+    name: label,
+    args: [...BARE_NODE_FLAGS, path.join(ROOT, 'bench/http-bare-server.ts')],
+    env: { DATABASE_URL: dbUrl, PORT: String(port), DB_POOL_MAX: CFG.poolMax, ...extra },
+    port,
+    readyPath: '/health/ready',
+    ...(extra.BARE_LOGGER === 'info' ? {} : { stdoutFile: path.join(LOG_DIR, `${label.replace(/\W+/g, '_')}.log`) }),
+    ...(CFG.serverCpus ? { cpus: CFG.serverCpus } : {}),
+  });
+}
+
+async function main(): Promise<void> {
+  const facts = machine();
+  if (CFG.loadCpus) execFileSync('taskset', ['-pc', CFG.loadCpus, String(process.pid)], { stdio: 'ignore' });
+
+  // The database server, and a fresh database on it.
+  if (process.env.DATABASE_URL) {
+    serverUrl = process.env.DATABASE_URL;
+  } else {
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(ROOT, '.data/bench-http-postgres'), logger });
+    serverUrl = embedded.url;
+  }
+  database = `seams_bench_http_${process.pid}`;
+  await admin((client) => client.query(`create database ${ident(database)}`));
+  const dbUrl = withDatabase(serverUrl, database);
+  const pgFacts = await admin(async (client) => {
+    const show = async (name: string) => (await client.query<Record<string, string>>(`show ${name}`)).rows[0]![name]!;
+    return { version: await show('server_version'), fsync: await show('fsync'), synchronous_commit: await show('synchronous_commit') };
+  }, dbUrl);
+
+  const ordering = ['ordering', 'inventory', 'payments'].every((name) => moduleNames.includes(name));
+  console.log(`bench:http  ${facts.date}`);
+  console.log(`machine     ${facts.cpus}, ${facts.memory}, ${facts.host}, node ${facts.node}, load average at start ${facts.loadavg}`);
+  console.log(`postgres    ${pgFacts.version} (${embedded ? 'embedded' : 'DATABASE_URL'}), fsync=${pgFacts.fsync}, synchronous_commit=${pgFacts.synchronous_commit}`);
+  console.log(`modules     ${moduleNames.join(', ')}`);
+  console.log(
+    `settings    RUNS=${CFG.runs} DURATION=${CFG.duration}s WARMUP=${CFG.warmup}s CONNECTIONS=${CFG.connections} LOG_LEVEL=${CFG.logLevel} DB_POOL_MAX=${CFG.poolMax}` +
+      ` placement: ${CFG.serverCpus ? `servers on cpu ${CFG.serverCpus}` : 'servers unpinned'}, ${CFG.loadCpus ? `load generator on cpu ${CFG.loadCpus}` : 'load generator unpinned'}, postgres unpinned`,
+  );
+
+  // The servers. The app first: it provisions the schemas, roles and tables the bare server reads.
+  say('starting the app');
+  const app = await startApp(`app@${CFG.logLevel}`, dbUrl, CFG.logLevel);
+  const product = expectStatus(
+    'creating the product',
+    await api(app.url, 'POST', '/catalog/products', adminToken, { sku: 'bench-read-1', name: 'Benchmark product', priceCents: 1234, currency: 'EUR' }),
+    201,
+  );
+  const readPath = `/catalog/products/${String(product.id)}`;
+
+  const targets: Target[] = [{ label: `app (LOG_LEVEL=${CFG.logLevel})`, server: app, reads: [], fixed: [] }];
+  say('starting the bare server');
+  targets.push({ label: 'bare fastify + pg', server: await startBare('bare', dbUrl, {}), reads: [], fixed: [] });
+  if (CFG.appInfo && CFG.logLevel !== 'info') {
+    say('starting the app at LOG_LEVEL=info');
+    targets.push({ label: 'app (LOG_LEVEL=info)', server: await startApp('app@info', dbUrl, 'info'), reads: [], fixed: [] });
+  }
+  if (CFG.appTracing && existsSync(TELEMETRY)) {
+    say('starting the app with tracing');
+    targets.push({ label: `app + tracing (LOG_LEVEL=${CFG.logLevel})`, server: await startApp(`app+tracing@${CFG.logLevel}`, dbUrl, CFG.logLevel, true), reads: [], fixed: [] });
+  }
+  const catalogRole = roleName(database, 'catalog');
+  const variantNames = CFG.variants === 'all' ? Object.keys(PRESETS) : CFG.variants.split(',').map((v) => v.trim()).filter(Boolean);
+  for (const name of variantNames) {
+    const preset = PRESETS[name];
+    if (!preset) throw new Error(`Unknown variant "${name}"; known: ${Object.keys(PRESETS).join(', ')}, or all`);
+    say(`starting bare+${name}`);
+    targets.push({ label: `bare+${name}`, server: await startBare(`bare+${name}`, dbUrl, preset(catalogRole)), reads: [], fixed: [] });
+  }
+
+  // Same answer from every server, or the comparison means nothing.
+  const reference = JSON.stringify((await api(app.url, 'GET', readPath, undefined)).body);
+  for (const target of targets) {
+    const answer = await api(target.server.url, 'GET', readPath, undefined);
+    if (answer.status !== 200 || JSON.stringify(answer.body) !== reference) {
+      throw new Error(`${target.label} answers ${answer.status} ${JSON.stringify(answer.body)}, the app ${reference}`);
+    }
+  }
+
+  // ---- read: servers in turn, order flipped every run. Closed loop first (req/s), then, when RATE > 0, open loop at
+  // a fixed RATE for every server alike: at equal req/s the CPU per request compares the work itself, not how well a
+  // busier process batches its wake-ups. CPU comes from /proc for the server, the database's backends (all of them:
+  // the other servers are idle meanwhile) and this process (the load generator).
+  const stats = new pg.Client({ connectionString: dbUrl, application_name: 'seams:bench-stats' });
+  await stats.connect();
+  const backends = async () =>
+    (await stats.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows.map((r) => r.pid);
+  const window = async (target: Target, options: LoadOptions): Promise<Measured> => {
+    const dbBefore = new Map((await backends()).map((pid) => [pid, cpuMs(pid)]));
+    const serverBefore = cpuMs(target.server.pid);
+    const selfBefore = process.cpuUsage();
+    const result = await load(options);
+    const self = process.cpuUsage(selfBefore);
+    const serverAfter = cpuMs(target.server.pid);
+    let dbMs = 0;
+    let dbReadable = 0;
+    for (const pid of await backends()) {
+      const after = cpuMs(pid);
+      if (after === undefined) continue;
+      dbReadable += 1;
+      dbMs += after - (dbBefore.get(pid) ?? 0);
+    }
+    const per = (ms: number | undefined) => (ms === undefined || result.ok === 0 ? NaN : (ms * 1000) / result.ok);
+    const cpu = {
+      serverUs: per(serverAfter === undefined || serverBefore === undefined ? undefined : serverAfter - serverBefore),
+      dbUs: per(dbReadable > 0 ? dbMs : undefined),
+      loadUs: per((self.user + self.system) / 1000),
+    };
+    return { ...result, cpu };
+  };
+  try {
+    for (let run = 0; run < CFG.runs; run++) {
+      const order = run % 2 === 0 ? targets : [...targets].reverse();
+      for (const target of order) {
+        const url = target.server.url + readPath;
+        await load({ url, connections: CFG.connections, duration: CFG.warmup });
+        const closed = await window(target, { url, connections: CFG.connections, duration: CFG.duration });
+        target.reads.push(closed);
+        let line = `run ${run + 1}/${CFG.runs} ${target.label}: ${f0(closed.rps)} req/s, p50 ${f1(closed.p50)} ms, p99 ${f1(closed.p99)} ms, CPU us/req server ${f0(closed.cpu.serverUs)} db ${f0(closed.cpu.dbUs)} load ${f0(closed.cpu.loadUs)}${closed.failed ? `, ${closed.failed} FAILED` : ''}`;
+        if (CFG.rate > 0) {
+          const open = await window(target, { url, connections: CFG.connections, duration: CFG.rateSecs, overallRate: CFG.rate });
+          target.fixed.push(open);
+          line += ` | at ${CFG.rate}/s: ${f0(open.rps)} req/s, p50 ${f1(open.p50)} ms, p99 ${f1(open.p99)} ms, CPU us/req server ${f0(open.cpu.serverUs)} db ${f0(open.cpu.dbUs)}`;
+        }
+        say(line);
+      }
+    }
+  } finally {
+    await stats.end();
+  }
+
+  const bare = targets[1]!;
+  const bareRps = median(bare.reads.map((r) => r.rps));
+  const bareServerUs = median(bare.reads.map((r) => r.cpu.serverUs));
+  console.log(`\nGET ${'/catalog/products/:id'}, ${CFG.connections} connections, ${CFG.duration} s per run after ${CFG.warmup} s warm-up, medians of ${CFG.runs} runs`);
+  console.log(
+    table(
+      ['server', 'req/s', 'x bare', 'p50 ms', 'p99 ms', 'failed', 'server CPU us/req', 'x bare', 'db CPU us/req', 'load gen CPU us/req', 'req/s per run'],
+      targets.map((t) => {
+        const rps = median(t.reads.map((r) => r.rps));
+        const serverUs = median(t.reads.map((r) => r.cpu.serverUs));
+        return [
+          t.label,
+          f0(rps),
+          f2(rps / bareRps),
+          f1(median(t.reads.map((r) => r.p50))),
+          f1(median(t.reads.map((r) => r.p99))),
+          String(t.reads.reduce((n, r) => n + r.failed, 0)),
+          f0(serverUs),
+          f2(serverUs / bareServerUs),
+          f0(median(t.reads.map((r) => r.cpu.dbUs))),
+          f0(median(t.reads.map((r) => r.cpu.loadUs))),
+          t.reads.map((r) => f0(r.rps)).join(' / '),
+        ];
+      }),
+    ),
+  );
+  if (CFG.rate > 0) {
+    const bareFixedUs = median(bare.fixed.map((r) => r.cpu.serverUs));
+    console.log(`\nThe same at a fixed ${CFG.rate} req/s (open loop, ${CFG.rateSecs} s per run): CPU per request at equal load`);
+    console.log(
+      table(
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU us/req', 'x bare', 'server - bare us/req', 'db CPU us/req'],
+        targets.map((t) => {
+          const serverUs = median(t.fixed.map((r) => r.cpu.serverUs));
+          return [
+            t.label,
+            f0(median(t.fixed.map((r) => r.rps))),
+            f1(median(t.fixed.map((r) => r.p50))),
+            f1(median(t.fixed.map((r) => r.p99))),
+            f0(serverUs),
+            f2(serverUs / bareFixedUs),
+            f0(serverUs - bareFixedUs),
+            f0(median(t.fixed.map((r) => r.cpu.dbUs))),
+          ];
+        }),
+      ),
+    );
+  }
+  const ratio = median(targets[0]!.reads.map((r) => r.rps)) / bareRps;
+  console.log(`app / bare = ${f2(ratio)}  (issue target >= 0.85: ${ratio >= 0.85 ? 'met' : 'NOT met'}; DESIGN target >= 0.90: ${ratio >= 0.9 ? 'met' : 'NOT met'})`);
+  const traced = targets.find((t) => t.label.startsWith('app + tracing'));
+  if (traced) {
+    const cost = 1 - median(traced.reads.map((r) => r.rps)) / median(targets[0]!.reads.map((r) => r.rps));
+    console.log(`tracing cost = ${f0(cost * 100)}% of the app's req/s  (DESIGN target <= 15%: ${cost <= 0.15 ? 'met' : 'NOT met'})`);
+  }
+
+  // Only the app under test from here on: other apps on the database would share its event delivery.
+  for (const target of targets.slice(1)) await target.server.stop();
+
+  // ---- orders
+  const orderRuns: OrderRun[] = [];
+  if (!CFG.orders) console.log('\nPOST /orders: skipped (ORDERS=0)');
+  else if (!ordering) {
+    const missing = ['ordering', 'inventory', 'payments'].filter((name) => !moduleNames.includes(name));
+    console.log(`\nPOST /orders: skipped: src/modules.ts does not register ${missing.join(', ')} (it registers ${moduleNames.join(', ')})`);
+  } else {
+    orderRuns.push(...(await ordersPhase(app, dbUrl)));
+  }
+
+  if (CFG.micro) {
+    say('micro: per-request costs of the suspects, in isolation (bench/http-micro.ts)');
+    const { stdout } = await execFileAsync(process.execPath, [path.join(ROOT, 'bench/http-micro.ts')], { timeout: 300_000 });
+    console.log(`\n${stdout.trimEnd()}`);
+  }
+
+  console.log(`\nload average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} cores; above ~${os.cpus().length} other work was competing)`);
+
+  if (CFG.jsonOut) {
+    writeFileSync(
+      CFG.jsonOut,
+      `${JSON.stringify({ machine: facts, postgres: pgFacts, config: CFG, reads: targets.map((t) => ({ label: t.label, runs: t.reads })), orders: orderRuns }, null, 2)}\n`,
+    );
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------------ orders
+
+interface OrderRun {
+  readonly post: LoadResult;
+  readonly placed: number;
+  readonly pendingAtWindowEnd: number;
+  readonly confirmed: number;
+  readonly cancelled: number;
+  /** First order placed -> last order settled, seconds. */
+  readonly spanSecs: number;
+  /** Window end -> last order settled, seconds. */
+  readonly drainSecs: number;
+  readonly completedPerSec: number;
+  readonly settleP50Ms: number;
+  readonly settleP99Ms: number;
+  readonly complete: boolean;
+}
+
+interface OrderCounts {
+  total: number;
+  pending: number;
+  confirmed: number;
+  cancelled: number;
+  first: Date | null;
+  last: Date | null;
+  p50: number | null;
+  p99: number | null;
+}
+
+async function countOrders(client: pg.Client, customer: string): Promise<OrderCounts> {
+  const { rows } = await client.query<OrderCounts>(
+    `select count(*)::int as total,
+            count(*) filter (where status = 'pending')::int as pending,
+            count(*) filter (where status = 'confirmed')::int as confirmed,
+            count(*) filter (where status = 'cancelled')::int as cancelled,
+            min(placed_at) as first, max(updated_at) as last,
+            (percentile_cont(0.5) within group (order by extract(epoch from updated_at - placed_at)) * 1000)::float8 as p50,
+            (percentile_cont(0.99) within group (order by extract(epoch from updated_at - placed_at)) * 1000)::float8 as p99
+       from ordering.orders where customer_id = $1`,
+    [customer],
+  );
+  return rows[0]!;
+}
+
+async function waitSettled(client: pg.Client, customer: string): Promise<{ counts: OrderCounts; complete: boolean }> {
+  const deadline = Date.now() + CFG.drainTimeoutMs;
+  for (;;) {
+    const counts = await countOrders(client, customer);
+    if (counts.pending === 0) return { counts, complete: true };
+    if (Date.now() > deadline) return { counts, complete: false };
+    await sleep(250);
+  }
+}
+
+async function ordersPhase(app: ChildServer, dbUrl: string): Promise<OrderRun[]> {
+  const probe = await api(app.url, 'POST', '/orders', undefined, { lines: [] });
+  if (probe.status === 404) {
+    console.log('\nPOST /orders: skipped: the app answers 404 (no such route)');
+    return [];
+  }
+  say('orders: creating products with stock');
+  const productIds: string[] = [];
+  for (let i = 0; i < CFG.orderProducts; i++) {
+    const created = expectStatus(
+      'creating an order product',
+      await api(app.url, 'POST', '/catalog/products', adminToken, { sku: `bench-order-${i}`, name: `Order product ${i}`, priceCents: 500 + i, currency: 'EUR' }),
+      201,
+    );
+    const id = String(created.id);
+    expectStatus('setting stock', await api(app.url, 'PUT', `/inventory/items/${id}`, adminToken, { onHand: 1_000_000_000 }), 200, 201);
+    productIds.push(id);
+  }
+
+  const client = new pg.Client({ connectionString: dbUrl });
+  await client.connect();
+  try {
+    const post = (customer: string, duration: number) => {
+      const headers = { authorization: `Bearer ${signToken(secret, customer, [])}`, 'content-type': 'application/json' };
+      return load({
+        url: `${app.url}/orders`,
+        connections: CFG.connections,
+        duration,
+        requests: productIds.map((productId) => ({ method: 'POST', path: '/orders', headers, body: JSON.stringify({ lines: [{ productId, quantity: 1 }] }) })),
+      });
+    };
+
+    say('orders: warm-up');
+    const warm = await post('bench-warmup', CFG.warmup);
+    if (warm.ok === 0) throw new Error(`POST /orders: no order accepted in the warm-up: ${JSON.stringify(warm.statuses)}`);
+    const warmSettled = await waitSettled(client, 'bench-warmup');
+    if (!warmSettled.complete) throw new Error(`orders of the warm-up not settled within ${CFG.drainTimeoutMs / 1000} s: ${JSON.stringify(warmSettled.counts)}`);
+
+    const runs: OrderRun[] = [];
+    for (let run = 0; run < CFG.runs; run++) {
+      const customer = `bench-customer-${run}`;
+      const result = await post(customer, CFG.duration);
+      const windowEnd = Date.now();
+      const atEnd = await countOrders(client, customer);
+      const { counts, complete } = await waitSettled(client, customer);
+      const first = counts.first?.getTime() ?? NaN;
+      const last = counts.last?.getTime() ?? NaN;
+      const spanSecs = (last - first) / 1000;
+      const entry: OrderRun = {
+        post: result,
+        placed: counts.total,
+        pendingAtWindowEnd: atEnd.pending,
+        confirmed: counts.confirmed,
+        cancelled: counts.cancelled,
+        spanSecs,
+        drainSecs: Math.max(0, (last - windowEnd) / 1000),
+        completedPerSec: complete ? counts.total / spanSecs : NaN,
+        settleP50Ms: counts.p50 ?? NaN,
+        settleP99Ms: counts.p99 ?? NaN,
+        complete,
+      };
+      runs.push(entry);
+      say(
+        `orders run ${run + 1}/${CFG.runs}: POST ${f0(result.rps)}/s p99 ${f1(result.p99)} ms${result.failed ? ` (${result.failed} not 2xx: ${JSON.stringify(result.statuses)})` : ''}; ` +
+          `${counts.total} placed, ${atEnd.pending} pending at window end, ${complete ? `all settled ${f1(entry.drainSecs)} s after it` : `${counts.pending} STILL PENDING after ${CFG.drainTimeoutMs / 1000} s`}`,
+      );
+      if (!complete) break;
+      // Let the order-history projection and the inventory side catch up before the next window.
+      await sleep(2000);
+    }
+
+    const m = (pick: (r: OrderRun) => number) => median(runs.map(pick));
+    console.log(`\nPOST /orders (customer token, 1 line, quantity 1, ${CFG.orderProducts} products), ${CFG.connections} connections, ${CFG.duration} s windows, medians of ${runs.length} runs`);
+    console.log(
+      table(
+        ['POST req/s', 'POST p50 ms', 'POST p99 ms', 'failed', 'orders placed', 'pending at window end', 'settled after window s', 'completed orders/s', 'place->settled p50 / p99 ms', 'confirmed / cancelled'],
+        [
+          [
+            f0(m((r) => r.post.rps)),
+            f1(m((r) => r.post.p50)),
+            f1(m((r) => r.post.p99)),
+            String(runs.reduce((n, r) => n + r.post.failed, 0)),
+            f0(m((r) => r.placed)),
+            f0(m((r) => r.pendingAtWindowEnd)),
+            f1(m((r) => r.drainSecs)),
+            f0(m((r) => r.completedPerSec)),
+            `${f0(m((r) => r.settleP50Ms))} / ${f0(m((r) => r.settleP99Ms))}`,
+            `${runs.reduce((n, r) => n + r.confirmed, 0)} / ${runs.reduce((n, r) => n + r.cancelled, 0)}`,
+          ],
+        ],
+      ),
+    );
+    return runs;
+  } finally {
+    await client.end();
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error('bench: failed:', error);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+  say('done');
+}

@@ -1,0 +1,36 @@
+/** What became of an order's stock, per product. Only `reserved` still holds stock. */
+export type ReservationStatus = 'reserved' | 'sold' | 'released' | 'rejected';
+
+export interface RequestedLine {
+  readonly productId: string;
+  readonly quantity: number;
+}
+
+export interface ShortProduct {
+  readonly productId: string;
+  readonly requested: number;
+  readonly available: number;
+}
+
+/** All lines can be held, or none is: an order is reserved in full or rejected, never in part. */
+export type ReservationDecision =
+  | { readonly kind: 'reserve'; readonly lines: readonly RequestedLine[] }
+  | { readonly kind: 'reject'; readonly lines: readonly RequestedLine[]; readonly shortProducts: readonly ShortProduct[] };
+
+/** One line per product, with the quantities of repeated products added up, in order of first appearance. */
+export function mergeLines(lines: readonly RequestedLine[]): RequestedLine[] {
+  const totals = new Map<string, number>();
+  for (const { productId, quantity } of lines) totals.set(productId, (totals.get(productId) ?? 0) + quantity);
+  return [...totals].map(([productId, quantity]) => ({ productId, quantity }));
+}
+
+/**
+ * Decides whether an order can be reserved. `availableOf` answers 0 for a product without stock. Lines must be merged
+ * first (see {@link mergeLines}), or two lines of one product could each fit while together they do not.
+ */
+export function decideReservation(lines: readonly RequestedLine[], availableOf: (productId: string) => number): ReservationDecision {
+  const shortProducts = lines
+    .map(({ productId, quantity }) => ({ productId, requested: quantity, available: Math.max(availableOf(productId), 0) }))
+    .filter((line) => line.requested > line.available);
+  return shortProducts.length === 0 ? { kind: 'reserve', lines } : { kind: 'reject', lines, shortProducts };
+}

@@ -1,0 +1,33 @@
+import { OrderCancelled, OrderConfirmed, OrderPlaced } from '../ordering/contract.ts';
+import { subscribe } from '#platform/events/subscription.ts';
+import { defineModule } from '#platform/modules/define-module.ts';
+import { makeOnOrderCancelled, makeOnOrderConfirmed, makeOnOrderPlaced } from './application/order-event-handlers.ts';
+import { makeReleaseReservedStock, makeReserveStock, makeSellReservedStock } from './application/reservations.ts';
+import { makeGetStock, makeSetStock } from './application/stock-use-cases.ts';
+import { inventoryContract } from './contract.ts';
+import { itemsRoutes } from './http/items-routes.ts';
+import { makeItemsRepository } from './infrastructure/items-repository.ts';
+import { makeReservationsRepository } from './infrastructure/reservations-repository.ts';
+
+/** Stock per product, and what each order holds of it. */
+export const inventoryModule = defineModule({
+  name: 'inventory',
+  owners: ['@seams/inventory-team'],
+  dependsOn: {
+    ordering: 'reserves stock when an order is placed, sells it when the order is confirmed, releases it when it is cancelled',
+  },
+  contract: inventoryContract,
+  // The contract has no methods: others learn about stock from inventory's events only.
+  api: () => ({}),
+  register: {
+    itemsRepository: makeItemsRepository,
+    reservationsRepository: makeReservationsRepository,
+    setStock: makeSetStock,
+    getStock: makeGetStock,
+    reserveStock: makeReserveStock,
+    sellReservedStock: makeSellReservedStock,
+    releaseReservedStock: makeReleaseReservedStock,
+  },
+  routes: itemsRoutes,
+  subscriptions: [subscribe(OrderPlaced, makeOnOrderPlaced), subscribe(OrderConfirmed, makeOnOrderConfirmed), subscribe(OrderCancelled, makeOnOrderCancelled)],
+});

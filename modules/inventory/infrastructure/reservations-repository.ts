@@ -1,0 +1,43 @@
+import type { Transaction } from 'kysely';
+import type { RequestedLine, ReservationStatus } from '../domain/reservation.ts';
+import type { InventoryTables } from './inventory.table.ts';
+
+export interface ReservationsRepository {
+  /** Whether the order was handled already, whatever the outcome. */
+  existsForOrder(orderId: string, trx: Transaction<InventoryTables>): Promise<boolean>;
+  /** Records one row per line; lines must be merged (one per product). */
+  insert(orderId: string, lines: readonly RequestedLine[], status: ReservationStatus, trx: Transaction<InventoryTables>): Promise<void>;
+  /**
+   * Moves the order's reservations that still hold stock to `to`, and returns them in product id order. Rows already
+   * sold, released or rejected are left alone, so settling twice settles once.
+   */
+  settle(orderId: string, to: 'sold' | 'released', trx: Transaction<InventoryTables>): Promise<RequestedLine[]>;
+}
+
+export function makeReservationsRepository(): ReservationsRepository {
+  return {
+    async existsForOrder(orderId, trx) {
+      const row = await trx.selectFrom('reservations').select('order_id').where('order_id', '=', orderId).limit(1).executeTakeFirst();
+      return row !== undefined;
+    },
+
+    async insert(orderId, lines, status, trx) {
+      if (lines.length === 0) return;
+      await trx
+        .insertInto('reservations')
+        .values(lines.map(({ productId, quantity }) => ({ order_id: orderId, product_id: productId, quantity, status })))
+        .execute();
+    },
+
+    async settle(orderId, to, trx) {
+      const rows = await trx
+        .updateTable('reservations')
+        .set({ status: to, updated_at: new Date() })
+        .where('order_id', '=', orderId)
+        .where('status', '=', 'reserved')
+        .returning(['product_id', 'quantity'])
+        .execute();
+      return rows.map((row) => ({ productId: row.product_id, quantity: Number(row.quantity) })).sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+    },
+  };
+}

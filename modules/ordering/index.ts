@@ -1,0 +1,39 @@
+import { defineModule } from '#platform/modules/define-module.ts';
+import { subscribe } from '#platform/events/subscription.ts';
+import { StockRejected, StockReserved } from '../inventory/contract.ts';
+import { PaymentCaptured, PaymentDeclined } from '../payments/contract.ts';
+import { makeGetOrder } from './application/get-order.ts';
+import { handlePaymentCaptured, handlePaymentDeclined, handleStockRejected, handleStockReserved, makeOrderProcess } from './application/order-process.ts';
+import { makePlaceOrder } from './application/place-order.ts';
+import { orderingContract } from './contract.ts';
+import { ordersRoutes } from './http/orders-routes.ts';
+import { makeIdempotencyKeysRepository } from './infrastructure/idempotency-keys-repository.ts';
+import { makeOrdersRepository } from './infrastructure/orders-repository.ts';
+
+/** Orders and their lifecycle: places them at current prices, then runs each through stock and payment. */
+export const orderingModule = defineModule({
+  name: 'ordering',
+  owners: ['@seams/ordering-team'],
+  dependsOn: {
+    catalog: 'prices must be current when an order is placed',
+    inventory: 'an order goes on to payment once its stock is reserved, and is cancelled when it cannot be',
+    payments: 'an order is confirmed or cancelled by the outcome of its payment',
+  },
+  contract: orderingContract,
+  // The contract has no methods: others learn about orders from ordering's events only.
+  api: () => ({}),
+  register: {
+    ordersRepository: makeOrdersRepository,
+    idempotencyKeysRepository: makeIdempotencyKeysRepository,
+    placeOrder: makePlaceOrder,
+    getOrder: makeGetOrder,
+    orderProcess: makeOrderProcess,
+  },
+  routes: ordersRoutes,
+  subscriptions: [
+    subscribe(StockReserved, handleStockReserved),
+    subscribe(StockRejected, handleStockRejected),
+    subscribe(PaymentCaptured, handlePaymentCaptured),
+    subscribe(PaymentDeclined, handlePaymentDeclined),
+  ],
+});

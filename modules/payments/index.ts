@@ -1,0 +1,27 @@
+import { PaymentRequested } from '../ordering/contract.ts';
+import { subscribe } from '#platform/events/subscription.ts';
+import { defineModule } from '#platform/modules/define-module.ts';
+import { makeOnPaymentRequested } from './application/payment-requested-handler.ts';
+import { makeTakePayment } from './application/take-payment.ts';
+import { paymentsContract } from './contract.ts';
+import { makePaymentsRepository } from './infrastructure/payments-repository.ts';
+import { makeSimulatedPaymentProvider } from './infrastructure/simulated-payment-provider.ts';
+
+/** Charges orders through a payment provider and reports the outcome. */
+export const paymentsModule = defineModule({
+  name: 'payments',
+  owners: ['@seams/payments-team'],
+  dependsOn: {
+    ordering: 'charges an order when ordering requests its payment',
+  },
+  contract: paymentsContract,
+  // The contract has no methods: the outcome of a payment is announced as an event.
+  api: () => ({}),
+  register: {
+    // The port to the provider; swap the simulated adapter for a real one (or a test double) here.
+    paymentProvider: makeSimulatedPaymentProvider,
+    paymentsRepository: makePaymentsRepository,
+    takePayment: makeTakePayment,
+  },
+  subscriptions: [subscribe(PaymentRequested, makeOnPaymentRequested)],
+});
