@@ -5,6 +5,7 @@ import { PaymentCaptured, PaymentDeclined } from '../payments/contract.ts';
 import { makeGetOrder } from './application/get-order.ts';
 import { handlePaymentCaptured, handlePaymentDeclined, handleStockRejected, handleStockReserved, makeOrderProcess } from './application/order-process.ts';
 import { makePlaceOrder } from './application/place-order.ts';
+import { makeOrderMetrics } from './application/order-metrics.ts';
 import { orderingContract } from './contract.ts';
 import { ordersRoutes } from './http/orders-routes.ts';
 import { makeIdempotencyKeysRepository } from './infrastructure/idempotency-keys-repository.ts';
@@ -28,6 +29,7 @@ export const orderingModule = defineModule({
     placeOrder: makePlaceOrder,
     getOrder: makeGetOrder,
     orderProcess: makeOrderProcess,
+    orderMetrics: makeOrderMetrics,
   },
   routes: ordersRoutes,
   subscriptions: [

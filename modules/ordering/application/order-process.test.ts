@@ -177,7 +177,7 @@ describe('a settled order', () => {
 it('ignores an event about an order ordering never placed', async () => {
   await inRolledBackTransaction(async (trx) => {
     const orderId = randomUUID();
-    await expect(orderProcess.stockReserved({ orderId, lines: [] }, trx)).resolves.toBeUndefined();
+    await expect(orderProcess.stockReserved({ orderId, lines: [] }, trx)).resolves.toEqual({ outcome: 'ignored' });
     expect(await eventsAbout(orderId, trx)).toEqual([]);
   });
 });

@@ -8,9 +8,16 @@ import type { PaymentCaptured, PaymentDeclined } from '../../payments/contract.t
 import { OrderCancelled, OrderConfirmed, PaymentRequested } from '../contract.ts';
 import { decide, type OrderFact } from '../domain/order.ts';
 import type { OrdersRepository } from '../infrastructure/orders-repository.ts';
+import type { OrderMetrics } from './order-metrics.ts';
 import type { OrderingTables } from '../infrastructure/orders.table.ts';
 
 type Trx = Transaction<OrderingTables>;
+
+/** What a step did to the order; the handlers turn the final ones into business metrics once they commit. */
+export type OrderStep =
+  | { readonly outcome: 'ignored' | 'payment_requested' }
+  | { readonly outcome: 'confirmed'; readonly totalCents: number; readonly currency: string }
+  | { readonly outcome: 'cancelled'; readonly reason: string };
 
 /**
  * The process manager: it moves each order through its life as inventory and payments report back. Each step runs in
@@ -19,42 +26,42 @@ type Trx = Transaction<OrderingTables>;
  */
 export interface OrderProcess {
   /** Stock is held: ask payments to charge the order. */
-  stockReserved(event: EventPayload<typeof StockReserved>, trx: Trx): Promise<void>;
+  stockReserved(event: EventPayload<typeof StockReserved>, trx: Trx): Promise<OrderStep>;
   /** Not enough stock: cancel the order as out of stock. */
-  stockRejected(event: EventPayload<typeof StockRejected>, trx: Trx): Promise<void>;
+  stockRejected(event: EventPayload<typeof StockRejected>, trx: Trx): Promise<OrderStep>;
   /** Paid: confirm the order. */
-  paymentCaptured(event: EventPayload<typeof PaymentCaptured>, trx: Trx): Promise<void>;
+  paymentCaptured(event: EventPayload<typeof PaymentCaptured>, trx: Trx): Promise<OrderStep>;
   /** Not paid: cancel the order, which tells inventory to release its stock. */
-  paymentDeclined(event: EventPayload<typeof PaymentDeclined>, trx: Trx): Promise<void>;
+  paymentDeclined(event: EventPayload<typeof PaymentDeclined>, trx: Trx): Promise<OrderStep>;
 }
 
 type Deps = { ordersRepository: OrdersRepository; events: Publisher; logger: Logger };
 
 export function makeOrderProcess({ ordersRepository, events, logger }: Deps): OrderProcess {
-  async function advance(orderId: string, fact: OrderFact, trx: Trx): Promise<void> {
+  async function advance(orderId: string, fact: OrderFact, trx: Trx): Promise<OrderStep> {
     // Locked first, so two facts about one order are decided one after the other, each on the other's outcome.
     const order = await ordersRepository.lockById(orderId, trx);
     if (!order) {
       logger.warn({ orderId, fact }, 'event about an order this module never placed; ignored');
-      return;
+      return { outcome: 'ignored' };
     }
     const decision = decide(order, fact);
     if (decision.outcome === 'ignore') {
       logger.warn({ orderId, fact, status: order.status }, `event ignored: ${decision.why}`);
-      return;
+      return { outcome: 'ignored' };
     }
     await ordersRepository.saveProgress(orderId, decision.next, trx);
     const { customerId, totalCents, currency, paymentMethod } = order;
     switch (decision.outcome) {
       case 'request_payment':
         await events.publish(trx, PaymentRequested, { orderId, customerId, amountCents: totalCents, currency, ...(paymentMethod === undefined ? {} : { paymentMethod }) });
-        return;
+        return { outcome: 'payment_requested' };
       case 'confirm':
         await events.publish(trx, OrderConfirmed, { orderId, customerId, totalCents, currency });
-        return;
+        return { outcome: 'confirmed', totalCents, currency };
       case 'cancel':
         await events.publish(trx, OrderCancelled, { orderId, customerId, reason: decision.reason });
-        return;
+        return { outcome: 'cancelled', reason: decision.reason };
     }
   }
 
@@ -66,10 +73,28 @@ export function makeOrderProcess({ ordersRepository, events, logger }: Deps): Or
   };
 }
 
-// The subscriptions' handler factories (see index.ts): each hands its event to the process.
-type HandlerDeps = { orderProcess: OrderProcess };
+// The subscriptions' handler factories (see index.ts): each hands its event to the process, and counts the order's end
+// once the step has committed.
+type HandlerDeps = { orderProcess: OrderProcess; orderMetrics: OrderMetrics };
 
-export const handleStockReserved = ({ orderProcess }: HandlerDeps): EventHandler<EventPayload<typeof StockReserved>> => (event, trx) => orderProcess.stockReserved(event.payload, trx);
-export const handleStockRejected = ({ orderProcess }: HandlerDeps): EventHandler<EventPayload<typeof StockRejected>> => (event, trx) => orderProcess.stockRejected(event.payload, trx);
-export const handlePaymentCaptured = ({ orderProcess }: HandlerDeps): EventHandler<EventPayload<typeof PaymentCaptured>> => (event, trx) => orderProcess.paymentCaptured(event.payload, trx);
-export const handlePaymentDeclined = ({ orderProcess }: HandlerDeps): EventHandler<EventPayload<typeof PaymentDeclined>> => (event, trx) => orderProcess.paymentDeclined(event.payload, trx);
+function counted(metrics: OrderMetrics, step: OrderStep, afterCommit: (callback: () => void) => void): void {
+  if (step.outcome === 'confirmed') afterCommit(() => metrics.confirmed(step.totalCents, step.currency));
+  if (step.outcome === 'cancelled') afterCommit(() => metrics.cancelled(step.reason));
+}
+
+export const handleStockReserved =
+  ({ orderProcess, orderMetrics }: HandlerDeps): EventHandler<EventPayload<typeof StockReserved>> =>
+  async (event, trx) =>
+    counted(orderMetrics, await orderProcess.stockReserved(event.payload, trx), event.afterCommit);
+export const handleStockRejected =
+  ({ orderProcess, orderMetrics }: HandlerDeps): EventHandler<EventPayload<typeof StockRejected>> =>
+  async (event, trx) =>
+    counted(orderMetrics, await orderProcess.stockRejected(event.payload, trx), event.afterCommit);
+export const handlePaymentCaptured =
+  ({ orderProcess, orderMetrics }: HandlerDeps): EventHandler<EventPayload<typeof PaymentCaptured>> =>
+  async (event, trx) =>
+    counted(orderMetrics, await orderProcess.paymentCaptured(event.payload, trx), event.afterCommit);
+export const handlePaymentDeclined =
+  ({ orderProcess, orderMetrics }: HandlerDeps): EventHandler<EventPayload<typeof PaymentDeclined>> =>
+  async (event, trx) =>
+    counted(orderMetrics, await orderProcess.paymentDeclined(event.payload, trx), event.afterCommit);

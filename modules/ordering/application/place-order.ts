@@ -8,6 +8,7 @@ import { assertOneLinePerProduct, priceLines, type Order, type RequestedLine } f
 import { IdempotencyKeyReusedError } from '../domain/order-errors.ts';
 import type { IdempotencyKeyClaim, IdempotencyKeysRepository } from '../infrastructure/idempotency-keys-repository.ts';
 import type { OrdersRepository } from '../infrastructure/orders-repository.ts';
+import type { OrderMetrics } from './order-metrics.ts';
 import type { OrderingTables } from '../infrastructure/orders.table.ts';
 
 export interface PlaceOrderCommand {
@@ -33,6 +34,7 @@ type Deps = {
   catalogApi: CatalogApi;
   ordersRepository: OrdersRepository;
   idempotencyKeysRepository: IdempotencyKeysRepository;
+  orderMetrics: OrderMetrics;
 };
 
 /**
@@ -40,7 +42,7 @@ type Deps = {
  * Idempotency-Key, the key is claimed in that same transaction: of any number of concurrent requests with one key,
  * one places the order and the others wait for its commit and answer with that order.
  */
-export function makePlaceOrder({ db, events, catalogApi, ordersRepository, idempotencyKeysRepository }: Deps): PlaceOrder {
+export function makePlaceOrder({ db, events, catalogApi, ordersRepository, idempotencyKeysRepository, orderMetrics }: Deps): PlaceOrder {
   async function replay(claim: IdempotencyKeyClaim, requestHash: string, trx?: Transaction<OrderingTables>): Promise<PlaceOrderResult> {
     if (claim.requestHash !== requestHash) throw new IdempotencyKeyReusedError();
     const order = await ordersRepository.findById(claim.orderId, trx);
@@ -63,7 +65,7 @@ export function makePlaceOrder({ db, events, catalogApi, ordersRepository, idemp
     const priced = priceLines(lines, products);
     const orderId = randomUUID();
 
-    return db.transaction().execute(async (trx) => {
+    const result = await db.transaction().execute(async (trx) => {
       if (idempotencyKey !== undefined) {
         const claimed = await idempotencyKeysRepository.claim({ customerId, key: idempotencyKey, requestHash, orderId }, trx);
         // Lost the race: a concurrent request with this key committed first, and this transaction can see it now.
@@ -80,6 +82,8 @@ export function makePlaceOrder({ db, events, catalogApi, ordersRepository, idemp
       });
       return { order, replayed: false };
     });
+    if (!result.replayed) orderMetrics.placed();
+    return result;
   };
 }
 

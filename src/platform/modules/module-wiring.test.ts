@@ -22,7 +22,7 @@ function wire(...modules: ReturnType<typeof defineModule>[]) {
 }
 
 describe('module wiring at start-up', () => {
-  it("gives a module the API of a module it declared, and records the call", () => {
+  it("gives a module the API of a module it declared, and records the call", async () => {
     const shop = defineModule({
       name: 'shop',
       owners: ['@t'],
@@ -30,7 +30,10 @@ describe('module wiring at start-up', () => {
       register: { checkout: ({ pricesApi }: { pricesApi: unknown }) => ({ pricesApi }) },
     });
     const { container, calls } = wire(prices, shop);
-    expect(container.resolve<{ pricesApi: unknown }>('shop/checkout').pricesApi).toBe(container.resolve('prices/api'));
+    // The consumer gets the provider's API behind a tracing wrapper: same methods, same results.
+    const { pricesApi } = container.resolve<{ pricesApi: { quote: (input: object) => Promise<{ cents: number }> } }>('shop/checkout');
+    expect(Object.keys(pricesApi)).toEqual(['quote']);
+    await expect(pricesApi.quote({})).resolves.toEqual({ cents: 1 });
     expect([...calls.get('shop')!]).toEqual(['prices']);
   });
 

@@ -1,0 +1,125 @@
+// The OpenTelemetry SDK must start before fastify, pg and pino load, as `node --import ./src/telemetry.ts` does for
+// the real process; so this file starts it first and imports the app afterwards.
+import { register } from 'node:module';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { startTelemetry } from '#platform/telemetry/sdk.ts';
+
+register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
+const exporter = new InMemorySpanExporter();
+const sdk = startTelemetry({ serviceName: 'seams-test', otlpEndpoint: undefined, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+
+const { buildApp } = await import('../../src/app.ts');
+const { modules, moduleNames } = await import('../../src/modules.ts');
+const { loadConfig } = await import('#platform/config.ts');
+const { createLogger } = await import('#platform/logger.ts');
+const { testDatabaseUrl, TEST_JWT_SECRET } = await import('../support/test-app.ts');
+const { waitFor } = await import('../support/wait-for.ts');
+
+const logLines: Array<Record<string, unknown>> = [];
+const logStream = new Writable({
+  write(chunk, _encoding, done) {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+    done();
+  },
+});
+
+type App = Awaited<ReturnType<typeof buildApp>>;
+let app: App;
+let base: string;
+beforeAll(async () => {
+  const config = loadConfig({ LOG_LEVEL: 'info', JWT_SECRET: TEST_JWT_SECRET }, moduleNames);
+  app = await buildApp({ config, logger: createLogger('info', logStream), modules, databaseUrl: testDatabaseUrl() });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  await app.close();
+  await sdk.shutdown();
+});
+
+async function call(method: string, path: string, token: string, body?: unknown) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+}
+
+it('puts one placed-and-confirmed order into one trace: request, price call, every handler and their SQL, in a parent chain', async () => {
+  const admin = app.jwt.sign({ sub: 'trace-admin', roles: ['admin'] });
+  const customer = app.jwt.sign({ sub: `trace-customer-${Date.now()}`, roles: [] });
+  const product = await call('POST', '/catalog/products', admin, { sku: `TRACE-${Date.now()}`, name: 'Traced mug', priceCents: 700, currency: 'EUR' });
+  await call('PUT', `/inventory/items/${product.body.id}`, admin, { onHand: 5 });
+  exporter.reset();
+
+  const placed = await call('POST', '/orders', customer, { lines: [{ productId: product.body.id, quantity: 1 }] });
+  expect(placed.status).toBe(202);
+  const orderId = placed.body.id as string;
+  await waitFor(async () => (await call('GET', `/orders/${orderId}`, customer)).body.status === 'confirmed', { message: 'order not confirmed' });
+  await waitFor(async () => {
+    const history = await call('GET', '/me/orders', customer);
+    return (history.body.orders as Array<{ orderId: string; status: string }>).some((order) => order.orderId === orderId && order.status === 'confirmed');
+  });
+
+  const spans = exporter.getFinishedSpans();
+  const root = spans.find((span) => span.kind === 1 /* SERVER */ && !span.parentSpanContext && span.attributes['http.route'] === undefined && String(span.attributes['url.path'] ?? span.attributes['http.target'] ?? '').startsWith('/orders') && String(span.attributes['http.request.method'] ?? span.attributes['http.method']) === 'POST');
+  expect(root, 'the HTTP server span of POST /orders').toBeDefined();
+  const traceId = root!.spanContext().traceId;
+  const inTrace = spans.filter((span) => span.spanContext().traceId === traceId);
+  const byId = new Map(inTrace.map((span) => [span.spanContext().spanId, span]));
+  /** Walks up the parent chain; every span of the trace must reach the root without a gap. */
+  const chain = (span: ReadableSpan): string[] => {
+    const names = [span.name];
+    let current = span;
+    while (current.parentSpanContext) {
+      const parent = byId.get(current.parentSpanContext.spanId);
+      if (!parent) throw new Error(`span "${current.name}" has a parent that is not in the trace`);
+      names.push(parent.name);
+      current = parent;
+    }
+    expect(current).toBe(root);
+    return names;
+  };
+  const named = (name: string, module?: string) =>
+    inTrace.filter((span) => span.name === name && (module === undefined || span.attributes['seams.module'] === module));
+
+  const priceCall = named('catalog.getProducts');
+  expect(priceCall).toHaveLength(1);
+  expect(priceCall[0]!.attributes).toMatchObject({ 'seams.module': 'catalog', 'seams.caller': 'ordering' });
+  chain(priceCall[0]!);
+
+  const handlers: Array<[string, string]> = [
+    ['ordering.OrderPlaced handle', 'inventory'],
+    ['ordering.OrderPlaced handle', 'order-history'],
+    ['inventory.StockReserved handle', 'ordering'],
+    ['ordering.PaymentRequested handle', 'payments'],
+    ['payments.PaymentCaptured handle', 'ordering'],
+    ['payments.PaymentCaptured handle', 'order-history'],
+    ['ordering.OrderConfirmed handle', 'inventory'],
+    ['ordering.OrderConfirmed handle', 'order-history'],
+  ];
+  for (const [name, module] of handlers) {
+    const found = named(name, module);
+    expect(found, `${name} in ${module}`).toHaveLength(1);
+    expect(found[0]!.attributes).toMatchObject({ 'seams.attempt': 1, 'seams.event_id': expect.any(String) });
+    const ancestry = chain(found[0]!);
+    // Each handler hangs under the publish of its own event.
+    expect(ancestry[1]).toBe(name.replace(' handle', ' publish'));
+  }
+  // Handlers of handlers: payments ran because inventory's reservation led ordering to request the payment.
+  const paymentChain = chain(named('ordering.PaymentRequested handle', 'payments')[0]!);
+  expect(paymentChain).toEqual(expect.arrayContaining(['inventory.StockReserved handle', 'ordering.OrderPlaced handle', 'ordering.OrderPlaced publish']));
+
+  // SQL of the handlers is in the trace, under the handler spans.
+  const sqlUnderHandlers = inTrace.filter((span) => span.attributes['db.system'] === 'postgresql' || span.attributes['db.system.name'] === 'postgresql').filter((span) => chain(span).some((name) => name.endsWith(' handle')));
+  expect(sqlUnderHandlers.length).toBeGreaterThan(5);
+
+  // Log lines written while handling it carry the trace id, and the module.
+  const lines = logLines.filter((line) => line.trace_id === traceId);
+  expect(lines.length).toBeGreaterThan(0);
+  expect(lines.every((line) => typeof line.span_id === 'string')).toBe(true);
+  expect(lines.some((line) => line.module === 'ordering')).toBe(true);
+});
