@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { testDatabaseUrl } from '../support/test-app.ts';
 import { probeSystem } from '../support/probe-modules.ts';
 import { killAllProbeProcesses, ProbeProcess } from '../support/probe-process.ts';
@@ -52,6 +52,16 @@ it('loses nothing and applies nothing twice when an instance is killed mid-batch
   doomed.kill('SIGKILL');
   expect(await doomed.exited).toEqual({ code: null, signal: 'SIGKILL' });
   const lastReported = doomed.last('published')!.count!;
+  // A COMMIT the dead process sent just before dying may still be in progress on the server: count only once all of
+  // its sessions are gone.
+  await waitFor(
+    async () => {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and application_name like 'seams:%' and application_name <> 'seams:test-observer'`.execute(observer);
+      return rows[0]!.n === 0;
+    },
+    { timeoutMs: 10_000, message: 'the killed instance still has sessions' },
+  );
   expect(lastReported).toBeGreaterThanOrEqual(reported.count!);
 
   // Every event it reported committed is in the outbox, and it died before publishing them all.

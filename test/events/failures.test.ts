@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { Publisher } from '#platform/events/publisher.ts';
 import { buildTestApp } from '../support/test-app.ts';
-import { probeSystem, type ProbeBehaviour, type ProbeSystem } from '../support/probe-modules.ts';
+import { probeSystem, type ProbeSystem } from '../support/probe-modules.ts';
 import { ProbeView, sleep } from '../support/probe-views.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -20,14 +20,13 @@ interface Call {
 function faultyProbes(prefix: string) {
   const faults = new Set<string>();
   const calls: Call[] = [];
-  let probes: ProbeSystem;
-  const behaviour: ProbeBehaviour = (event, subscriber) => {
+  // The handler runs long after probeSystem returns, so it may look at `probes`.
+  const probes: ProbeSystem = probeSystem(prefix, 2, (event, subscriber) => {
     const failed = subscriber === probes.subscribers[0] && event.payload.note !== undefined && faults.has(event.payload.note);
     calls.push({ subscriber, eventId: event.id, attempt: event.attempt, at: performance.now(), failed });
     // The probe handler has already written its effect row when this throws: the row must be rolled back with it.
     if (failed) throw new Error(`injected fault: ${event.payload.note}`);
-  };
-  probes = probeSystem(prefix, 2, behaviour);
+  });
   const callsOf = (subscriber: number, eventId: string) => calls.filter((call) => call.subscriber === probes.subscribers[subscriber] && call.eventId === eventId);
   return { probes, faults, calls, callsOf };
 }

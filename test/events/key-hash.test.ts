@@ -37,6 +37,6 @@ it('delivers an event whose key hashes to the smallest int4, and the events afte
 
   const odd = await producerDb.transaction().execute((trx) => events.publish(trx, probes.Pinged, { n: 1, key: KEY_WITH_SMALLEST_HASH }));
   const next = await producerDb.transaction().execute((trx) => events.publish(trx, probes.Pinged, { n: 2, key: 'an-ordinary-key' }));
-  await waitFor(async () => (await sink.stats()).rows >= 2, { timeoutMs: 5000, message: 'the subscription is stuck on the event whose key hashes to -2^31' });
+  await waitFor(async () => (await sink.stats()).rows >= 2, { timeoutMs: 3000, message: 'the subscription is stuck on the event whose key hashes to -2^31' });
   expect((await sink.effects()).map((effect) => effect.event_id)).toEqual([odd, next]);
 });

@@ -16,6 +16,7 @@ let platformDb: Kysely<unknown>;
 beforeAll(async () => {
   app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir });
   await app.ready();
+  // One connection, so the advisory lock taken below and its unlock run in the same session.
   platformDb = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDatabaseUrl(), max: 1 }) }) });
 });
 afterAll(async () => {
@@ -33,12 +34,16 @@ it('deletes outbox rows past the retention only once every subscription has read
   for (let n = 0; n < 5; n++) await producerDb.transaction().execute((trx) => events.publish(trx, probes.Pinged, { n, key: 'r' }));
   await waitFor(async () => (await count(sink(0), 'effects')) === 5 && (await count(sink(1), 'effects')) === 5);
 
-  // The second subscriber falls behind: its cursor goes back to the start.
+  // The second subscriber falls behind: its cursor goes back to the start, and it is kept from catching up (its
+  // lease is held from outside) until retention has run.
+  const lease = [`seams:${probes.subscribers[1]}:${probes.Pinged.name}@v1`, 0];
+  await sql`select pg_advisory_lock(hashtext(${lease[0]}), ${lease[1]})`.execute(platformDb);
   await sql`update seams_subscription_cursors set cursor_xid = '0', cursor_seq = 0`.execute(sink(1));
   const admin = new EventAdmin(platformDb, listSubscriptions(probes.modules));
   const held = await admin.applyRetention(0);
   expect(held).toEqual({ outbox: 0, inbox: 0 });
   expect(await count(producerDb, 'seams_outbox')).toBe(5);
+  await sql`select pg_advisory_unlock(hashtext(${lease[0]}), ${lease[1]})`.execute(platformDb);
 
   // Once it has caught up again (the inbox turns the re-reads into no-ops), everything may go.
   await app.close();

@@ -2,6 +2,7 @@ import type { Meter } from '@opentelemetry/api';
 import { sql, type Kysely } from 'kysely';
 import { schemaName } from '../db/database-names.ts';
 import { ident } from '../db/provision.ts';
+import { partitionOf } from './partitioning.ts';
 import type { SubscriptionInfo } from './event-wiring.ts';
 
 /** A subscription's backlog: events it has not read yet, and events parked for it. */
@@ -61,7 +62,7 @@ export class EventAdmin {
           from ${sql.raw(subscriber)}.seams_subscription_cursors c
           join ${sql.raw(outbox)} o
             on (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
-           and mod(abs(hashtext(coalesce(o.key, o.id::text))), ${info.partitions}) = c.partition
+           and ${partitionOf('o', info.partitions)} = c.partition
           where c.subscription = ${info.subscription} and o.name = ${info.event} and o.version = ${info.version}`.execute(this.#db);
         const parked = await sql<{ retrying: number; waiting: number; dead: number; oldest: Date | null }>`
           select count(*) filter (where status = 'retrying')::int as retrying,

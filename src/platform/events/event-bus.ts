@@ -170,7 +170,7 @@ class WorkerScheduler {
         } else {
           this.#hiddenDelay = HIDDEN_RECHECK_MS;
         }
-        if (outcome.nextRetryAt) this.#after(Math.max(0, outcome.nextRetryAt.getTime() - Date.now()));
+        if (outcome.nextRetryInMs !== undefined) this.#after(outcome.nextRetryInMs);
       } catch (error) {
         this.#failures += 1;
         this.#o.logger.error({ err: error, module: this.#worker.module, subscription: this.#worker.subscription }, 'event delivery batch failed');

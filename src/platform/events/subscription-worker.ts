@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ident } from '../db/provision.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import { contextFromCarrier, inSpan, SpanKind } from '../telemetry/tracing.ts';
+import { partitionOf } from './partitioning.ts';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.ts';
 import type { DeliveredEvent, EventHandler } from './subscription.ts';
 
@@ -32,8 +33,8 @@ export interface BatchOutcome {
   readonly full: boolean;
   /** Events exist that a still-open transaction hides from us (see the visibility rule below); look again shortly. */
   readonly hiddenBehindOpenTransaction: boolean;
-  /** When the earliest parked event is due for a retry, if any. */
-  readonly nextRetryAt: Date | undefined;
+  /** In how many ms the earliest parked event is due for a retry, by the database's clock; undefined if none. */
+  readonly nextRetryInMs: number | undefined;
 }
 
 interface OutboxRow {
@@ -140,7 +141,7 @@ export class SubscriptionWorker {
   async #batch(trx: Transaction<unknown>, safe: boolean, committed: CommitCallbacks): Promise<BatchOutcome> {
     const o = this.#o;
     const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${this.#lockName}), ${o.partition}) as ok`.execute(trx);
-    if (!lock.rows[0]?.ok) return { busy: true, full: false, hiddenBehindOpenTransaction: false, nextRetryAt: undefined };
+    if (!lock.rows[0]?.ok) return { busy: true, full: false, hiddenBehindOpenTransaction: false, nextRetryInMs: undefined };
 
     // One round trip for the cursor, the next events and whether anything is parked; the parked state is read again
     // (after retrying what is due) only when there is some, which on a healthy subscription there is not.
@@ -193,13 +194,15 @@ export class SubscriptionWorker {
       : sql`exists (select 1 from ${sql.raw(this.#outbox)}
           where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint) and xid >= pg_snapshot_xmin(pg_current_snapshot()))`;
     const after = (
-      await sql<{ hidden: boolean; at: Date | null }>`${moveCursor}
+      await sql<{ hidden: boolean; in_ms: number | null }>`${moveCursor}
         select ${hiddenCheck} as hidden,
-               (select min(next_attempt_at) from seams_parked
-                where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying') as at
+               -- Measured on the database's clock, which also decides when a retry is due: an app clock that runs
+               -- ahead would otherwise spin on a retry that is not due yet.
+               (select greatest(0, extract(epoch from min(next_attempt_at) - clock_timestamp()) * 1000)::float8 from seams_parked
+                where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying') as in_ms
                ${last ? sql`, (select count(*) from moved) as moved` : sql``}`.execute(trx)
     ).rows[0]!;
-    return { busy: false, full, hiddenBehindOpenTransaction: after.hidden, nextRetryAt: after.at ?? undefined };
+    return { busy: false, full, hiddenBehindOpenTransaction: after.hidden, nextRetryInMs: after.in_ms ?? undefined };
   }
 
   /**
@@ -214,12 +217,12 @@ export class SubscriptionWorker {
         select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq,
                exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}) as parked,
                exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}
-                       and status = 'retrying' and next_attempt_at <= now()) as retry_due,
+                       and status = 'retrying' and next_attempt_at <= clock_timestamp()) as retry_due,
                r.xid::text as xid, r.seq::text as seq, r.id, r.key, r.occurred_at, r.trace, r.matches, r.payload
         from seams_subscription_cursors c
         left join lateral (
           select o.xid, o.seq, o.id, o.key, o.occurred_at,
-                 (o.name || '@' || o.version) = ${this.#eventKey} and mod(abs(hashtext(coalesce(o.key, o.id::text))), ${o.partitions}) = ${o.partition} as matches,
+                 (o.name || '@' || o.version) = ${this.#eventKey} and ${partitionOf('o', o.partitions)} = ${o.partition} as matches,
                  case when (o.name || '@' || o.version) = ${this.#eventKey} then o.payload end as payload,
                  case when (o.name || '@' || o.version) = ${this.#eventKey} then o.trace end as trace
           from ${sql.raw(this.#outbox)} o
@@ -258,7 +261,7 @@ export class SubscriptionWorker {
     const o = this.#o;
     const due = (
       await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, trace, occurred_at, attempts from seams_parked
-        where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying' and next_attempt_at <= now()
+        where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying' and next_attempt_at <= clock_timestamp()
         order by seams_parked.xid, seams_parked.seq limit ${o.batchSize}`.execute(trx)
     ).rows;
     for (const parked of due) {
@@ -370,19 +373,19 @@ export class SubscriptionWorker {
 
   async #park(trx: Transaction<unknown>, row: OutboxRow, status: 'retrying' | 'waiting' | 'dead', attempts: number, error: unknown): Promise<void> {
     const o = this.#o;
-    const nextAttemptAt = status === 'retrying' ? new Date(Date.now() + retryDelayMs(o.retry, attempts)) : null;
+    const delayMs = status === 'retrying' ? retryDelayMs(o.retry, attempts) : null;
     await sql`insert into seams_parked (subscription, partition, event_id, name, version, key, payload, trace, occurred_at, xid, seq, status, attempts, last_error, next_attempt_at)
       select ${o.subscription}, ${o.partition}, o.id, o.name, o.version, o.key, o.payload, o.trace, o.occurred_at, o.xid, o.seq,
-             ${status}, ${attempts}, ${error === null ? null : describe(error)}, ${nextAttemptAt}
+             ${status}, ${attempts}, ${error === null ? null : describe(error)}, ${retryTime(delayMs)}
       from ${sql.raw(this.#outbox)} o where o.xid = ${row.xid}::xid8 and o.seq = ${row.seq}::bigint
       on conflict (subscription, event_id) do nothing`.execute(trx);
   }
 
   async #recordFailure(trx: Transaction<unknown>, parkedId: string, attempt: number, error: unknown): Promise<void> {
     const dead = attempt >= this.#o.retry.maxAttempts;
-    const nextAttemptAt = dead ? null : new Date(Date.now() + retryDelayMs(this.#o.retry, attempt));
+    const delayMs = dead ? null : retryDelayMs(this.#o.retry, attempt);
     await sql`update seams_parked set status = ${dead ? 'dead' : 'retrying'}, attempts = ${attempt}, last_error = ${describe(error)},
-              next_attempt_at = ${nextAttemptAt}, updated_at = now() where id = ${parkedId}::bigint`.execute(trx);
+              next_attempt_at = ${retryTime(delayMs)}, updated_at = now() where id = ${parkedId}::bigint`.execute(trx);
     if (dead) this.#deadLettered(parkedId, error);
   }
 
@@ -396,4 +399,9 @@ export class SubscriptionWorker {
 function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 2000);
   return String(error).slice(0, 2000);
+}
+
+/** A retry time on the database's clock, the one that decides when it is due. */
+function retryTime(delayMs: number | null) {
+  return delayMs === null ? null : sql`clock_timestamp() + make_interval(secs => ${delayMs / 1000}::float8)`;
 }
