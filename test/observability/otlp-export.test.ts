@@ -1,0 +1,83 @@
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { testDatabaseUrl } from '../support/test-app.ts';
+import { killLeftovers, startSeams, TEST_JWT_SECRET } from '../process/seams-process.ts';
+
+/** A real OTLP/HTTP receiver on 127.0.0.1: it decodes the JSON the exporters send and keeps it. */
+const received: { traces: OtlpTraces[]; metrics: OtlpMetrics[] } = { traces: [], metrics: [] };
+let receiver: Server;
+let endpoint: string;
+
+type Attribute = { key: string; value: { stringValue?: string } };
+type OtlpTraces = { resourceSpans: Array<{ resource: { attributes: Attribute[] }; scopeSpans: Array<{ spans: Array<{ name: string; traceId: string; attributes: Attribute[] }> }> }> };
+type OtlpMetrics = { resourceMetrics: Array<{ resource: { attributes: Attribute[] }; scopeMetrics: Array<{ metrics: Array<{ name: string }> }> }> };
+
+beforeAll(async () => {
+  receiver = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      if (request.url === '/v1/traces') received.traces.push(JSON.parse(body));
+      if (request.url === '/v1/metrics') received.metrics.push(JSON.parse(body));
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+});
+afterAll(async () => {
+  await killLeftovers();
+  await new Promise((resolve) => receiver.close(resolve));
+});
+
+const attribute = (attributes: Attribute[], key: string) => attributes.find((entry) => entry.key === key)?.value.stringValue;
+
+it('exports traces and metrics over OTLP/HTTP with the service name and resource attributes', async () => {
+  const seams = await startSeams({
+    DATABASE_URL: testDatabaseUrl(),
+    JWT_SECRET: TEST_JWT_SECRET,
+    OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+    OTEL_SERVICE_NAME: 'seams-otlp-test',
+  });
+  const response = await fetch(`${seams.url}/catalog/products?limit=1`);
+  expect(response.status).toBe(200);
+  seams.child.kill('SIGTERM');
+  expect((await seams.exited).code).toBe(0);
+
+  // Spans are batched and flushed on shutdown; metrics are pushed when the app closes.
+  const resources = received.traces.flatMap((batch) => batch.resourceSpans);
+  expect(resources.length).toBeGreaterThan(0);
+  for (const resource of resources) {
+    expect(attribute(resource.resource.attributes, 'service.name')).toBe('seams-otlp-test');
+    expect(attribute(resource.resource.attributes, 'telemetry.sdk.language')).toBe('nodejs');
+  }
+  const spans = resources.flatMap((resource) => resource.scopeSpans.flatMap((scope) => scope.spans));
+  const request = spans.find((span) => span.name.startsWith('GET'));
+  expect(request, `a GET span among ${spans.map((span) => span.name).join(', ')}`).toBeDefined();
+  expect(spans.filter((span) => span.traceId === request!.traceId).length).toBeGreaterThan(1);
+
+  const metricResources = received.metrics.flatMap((batch) => batch.resourceMetrics);
+  expect(metricResources.length).toBeGreaterThan(0);
+  expect(attribute(metricResources[0]!.resource.attributes, 'service.name')).toBe('seams-otlp-test');
+  const names = metricResources.flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics.map((metric) => metric.name)));
+  expect(names).toContain('seams_http_request_duration_seconds');
+});
+
+it('works with OTEL_SDK_DISABLED=true: requests are served, and logs simply carry no trace ids', async () => {
+  const seams = await startSeams({ DATABASE_URL: testDatabaseUrl(), JWT_SECRET: TEST_JWT_SECRET, OTEL_SDK_DISABLED: 'true' });
+  const response = await fetch(`${seams.url}/catalog/products?limit=1`);
+  expect(response.status).toBe(200);
+  await seams.waitForLine((line) => line.msg === 'request completed');
+  expect(seams.lines.some((line) => 'trace_id' in line)).toBe(false);
+  seams.child.kill('SIGTERM');
+  expect((await seams.exited).code).toBe(0);
+});
+
+it('writes trace_id and span_id on request log lines when the SDK runs', async () => {
+  const seams = await startSeams({ DATABASE_URL: testDatabaseUrl(), JWT_SECRET: TEST_JWT_SECRET });
+  await fetch(`${seams.url}/catalog/products?limit=1`);
+  const completed = await seams.waitForLine((line) => line.msg === 'request completed');
+  expect(completed).toMatchObject({ trace_id: expect.stringMatching(/^[0-9a-f]{32}$/), span_id: expect.stringMatching(/^[0-9a-f]{16}$/), module: 'catalog' });
+  seams.child.kill('SIGTERM');
+  expect((await seams.exited).code).toBe(0);
+});
