@@ -1,7 +1,6 @@
 // The OpenTelemetry SDK must start before fastify, pg and pino load, as `node --import ./src/telemetry.ts` does for
 // the real process; so this file starts it first and imports the app afterwards.
 import { register } from 'node:module';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { startTelemetry } from '#platform/telemetry/sdk.ts';
@@ -17,20 +16,13 @@ const { createLogger } = await import('#platform/logger.ts');
 const { testDatabaseUrl, TEST_JWT_SECRET } = await import('../support/test-app.ts');
 const { waitFor } = await import('../support/wait-for.ts');
 
-const logLines: Array<Record<string, unknown>> = [];
-const logStream = new Writable({
-  write(chunk, _encoding, done) {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
-    done();
-  },
-});
 
 type App = Awaited<ReturnType<typeof buildApp>>;
 let app: App;
 let base: string;
 beforeAll(async () => {
-  const config = loadConfig({ LOG_LEVEL: 'info', JWT_SECRET: TEST_JWT_SECRET }, moduleNames);
-  app = await buildApp({ config, logger: createLogger('info', logStream), modules, databaseUrl: testDatabaseUrl() });
+  const config = loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET }, moduleNames);
+  app = await buildApp({ config, logger: createLogger('silent'), modules, databaseUrl: testDatabaseUrl() });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 });
@@ -65,7 +57,8 @@ it('puts one placed-and-confirmed order into one trace: request, price call, eve
   });
 
   const spans = exporter.getFinishedSpans();
-  const root = spans.find((span) => span.kind === 1 /* SERVER */ && !span.parentSpanContext && span.attributes['http.route'] === undefined && String(span.attributes['url.path'] ?? span.attributes['http.target'] ?? '').startsWith('/orders') && String(span.attributes['http.request.method'] ?? span.attributes['http.method']) === 'POST');
+  // The http instrumentation's server span is the root of the request's trace.
+  const root = spans.find((span) => span.kind === 1 /* SERVER */ && !span.parentSpanContext && span.name === 'POST /orders' && span.attributes['url.path'] === '/orders');
   expect(root, 'the HTTP server span of POST /orders').toBeDefined();
   const traceId = root!.spanContext().traceId;
   const inTrace = spans.filter((span) => span.spanContext().traceId === traceId);
@@ -117,9 +110,6 @@ it('puts one placed-and-confirmed order into one trace: request, price call, eve
   const sqlUnderHandlers = inTrace.filter((span) => span.attributes['db.system'] === 'postgresql' || span.attributes['db.system.name'] === 'postgresql').filter((span) => chain(span).some((name) => name.endsWith(' handle')));
   expect(sqlUnderHandlers.length).toBeGreaterThan(5);
 
-  // Log lines written while handling it carry the trace id, and the module.
-  const lines = logLines.filter((line) => line.trace_id === traceId);
-  expect(lines.length).toBeGreaterThan(0);
-  expect(lines.every((line) => typeof line.span_id === 'string')).toBe(true);
-  expect(lines.some((line) => line.module === 'ordering')).toBe(true);
+  // Trace ids in log lines are checked on the real process (otlp-export.test.ts): inside vitest's workers pino is
+  // loaded past OpenTelemetry's ESM hook, so the pino instrumentation cannot patch it here.
 });

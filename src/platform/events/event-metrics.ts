@@ -3,11 +3,11 @@ import type { Meter } from '@opentelemetry/api';
 /** The event bus's instruments, per producing module and per subscription. Served on /metrics and over OTLP. */
 export interface EventMetrics {
   readonly published: { add(value: number, attributes: { module: string }): void };
-  readonly delivered: { add(value: number, attributes: { subscription: string }): void };
-  readonly failed: { add(value: number, attributes: { subscription: string }): void };
-  readonly deadLettered: { add(value: number, attributes: { subscription: string }): void };
+  readonly delivered: { add(value: number, attributes: { module: string; subscription: string }): void };
+  readonly failed: { add(value: number, attributes: { module: string; subscription: string }): void };
+  readonly deadLettered: { add(value: number, attributes: { module: string; subscription: string }): void };
   /** Seconds spent in a subscription's handler per event. */
-  readonly handlerDuration: { record(seconds: number, attributes: { subscription: string }): void };
+  readonly handlerDuration: { record(seconds: number, attributes: { module: string; subscription: string }): void };
 }
 
 export function createEventMetrics(meter: Meter): EventMetrics {

@@ -145,7 +145,7 @@ export class SubscriptionWorker {
 
     // One round trip for the cursor, the next events and whether anything is parked; the parked state is read again
     // (after retrying what is due) only when there is some, which on a healthy subscription there is not.
-    const { cursor, rows, parked, retryDue } = await this.#read(trx);
+    const { cursor, rows, parked, retryDue, claimed } = await this.#read(trx, !safe);
     let blocked = new Set<string>();
     if (retryDue) await this.#retryDue(trx, committed);
     if (parked) blocked = await this.#blockedKeys(trx);
@@ -168,7 +168,7 @@ export class SubscriptionWorker {
       }
     } else {
       for (const row of held) await this.#park(trx, row, 'waiting', 0, null);
-      const firstTime = await this.#claimInbox(trx, fresh);
+      const firstTime = claimed ?? (await this.#claimInbox(trx, fresh));
       for (const row of fresh) {
         if (!firstTime.has(row.id)) continue;
         try {
@@ -178,7 +178,7 @@ export class SubscriptionWorker {
           throw new OptimisticBatchFailed();
         }
       }
-      o.metrics.delivered.add(firstTime.size, { subscription: o.subscription });
+      o.metrics.delivered.add(firstTime.size, { module: o.module, subscription: o.subscription });
     }
 
     // One round trip for moving the cursor, looking for events an open transaction still hides, and the next retry.
@@ -209,41 +209,61 @@ export class SubscriptionWorker {
    * The cursor and, in (xid, seq) order from it, up to a batch of outbox rows below the visibility horizon, with
    * whether this partition has parked events and whether any is due for a retry. Every row up to the horizon comes
    * back so the cursor can pass rows that are not ours; only ours carry a payload.
+   *
+   * With `claim` (the optimistic pass) and nothing parked, the same statement also writes our events' inbox rows, as
+   * #claimInbox would, and says which were new (`claimed`): then every event of ours is fresh, since no key is held
+   * back. Otherwise nothing is claimed here, `claimed` is undefined, and the caller claims after sorting out what is
+   * held. The safe pass never claims here: it claims each event under its own savepoint.
    */
-  async #read(trx: Transaction<unknown>): Promise<{ cursor: { xid: string; seq: string }; rows: OutboxRow[]; parked: boolean; retryDue: boolean }> {
+  async #read(
+    trx: Transaction<unknown>,
+    claim: boolean,
+  ): Promise<{ cursor: { xid: string; seq: string }; rows: OutboxRow[]; parked: boolean; retryDue: boolean; claimed: Set<string> | undefined }> {
     const o = this.#o;
     const result = (
-      await sql<OutboxRow & { cursor_xid: string; cursor_seq: string; parked: boolean; retry_due: boolean }>`
-        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq,
-               exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}) as parked,
-               exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}
-                       and status = 'retrying' and next_attempt_at <= clock_timestamp()) as retry_due,
-               r.xid::text as xid, r.seq::text as seq, r.id, r.key, r.occurred_at, r.trace, r.matches, r.payload
-        from seams_subscription_cursors c
-        left join lateral (
-          select o.xid, o.seq, o.id, o.key, o.occurred_at,
-                 (o.name || '@' || o.version) = ${this.#eventKey} and ${partitionOf('o', o.partitions)} = ${o.partition} as matches,
-                 case when (o.name || '@' || o.version) = ${this.#eventKey} then o.payload end as payload,
-                 case when (o.name || '@' || o.version) = ${this.#eventKey} then o.trace end as trace
-          from ${sql.raw(this.#outbox)} o
-          where (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
-            and o.xid < pg_snapshot_xmin(pg_current_snapshot())
-          order by o.xid, o.seq
-          limit ${o.batchSize}
-        ) r on true
-        where c.subscription = ${o.subscription} and c.partition = ${o.partition}
+      await sql<OutboxRow & { cursor_xid: string; cursor_seq: string; parked: boolean; retry_due: boolean; first_time: boolean | null }>`
+        with c as (
+          select cursor_xid, cursor_seq from seams_subscription_cursors where subscription = ${o.subscription} and partition = ${o.partition}
+        ), state as (
+          select exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}) as parked,
+                 exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}
+                         and status = 'retrying' and next_attempt_at <= clock_timestamp()) as retry_due
+        ), r as materialized (
+          select l.* from c cross join lateral (
+            select o.xid, o.seq, o.id, o.key, o.occurred_at,
+                   (o.name || '@' || o.version) = ${this.#eventKey} and ${partitionOf('o', o.partitions)} = ${o.partition} as matches,
+                   case when (o.name || '@' || o.version) = ${this.#eventKey} then o.payload end as payload,
+                   case when (o.name || '@' || o.version) = ${this.#eventKey} then o.trace end as trace
+            from ${sql.raw(this.#outbox)} o
+            where (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
+              and o.xid < pg_snapshot_xmin(pg_current_snapshot())
+            order by o.xid, o.seq
+            limit ${o.batchSize}
+          ) l
+        ), claimed as (
+          insert into seams_inbox (subscription, event_id, event_xid, event_seq)
+          select ${o.subscription}, r.id, r.xid, r.seq from r, state where r.matches and not state.parked and ${claim}::boolean
+          on conflict do nothing
+          returning event_id
+        )
+        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, state.parked, state.retry_due,
+               r.xid::text as xid, r.seq::text as seq, r.id, r.key, r.occurred_at, r.trace, r.matches, r.payload,
+               r.id in (select event_id from claimed) as first_time
+        from c cross join state left join r on true
         -- Qualified: a bare "xid, seq" would sort by the text columns of the select list ('10' < '9'), which reorders
         -- events and, when the limit cuts the batch, moves the cursor past events never read.
         order by r.xid, r.seq`.execute(trx)
     ).rows;
     const head = result[0];
     if (!head) throw new Error(`Subscription ${o.module}/${o.subscription} has no cursor for partition ${o.partition}`);
+    // With no events, the left join gives one row of nulls beside the cursor.
+    const rows = head.id === null ? [] : result;
     return {
       cursor: { xid: head.cursor_xid, seq: head.cursor_seq },
-      // With no events, the left join gives one row of nulls beside the cursor.
-      rows: head.id === null ? [] : result,
+      rows,
       parked: head.parked,
       retryDue: head.retry_due,
+      claimed: claim && !head.parked ? new Set(rows.filter((row) => row.first_time).map((row) => row.id)) : undefined,
     };
   }
 
@@ -303,13 +323,13 @@ export class SubscriptionWorker {
       const firstTime = await this.#claimInbox(trx, [row]);
       if (firstTime.size > 0) {
         await this.#run(trx, row, attempt, committed);
-        o.metrics.delivered.add(1, { subscription: o.subscription });
+        o.metrics.delivered.add(1, { module: o.module, subscription: o.subscription });
       }
       await sql`release savepoint seams_event`.execute(trx);
       return undefined;
     } catch (error) {
       await sql`rollback to savepoint seams_event`.execute(trx);
-      o.metrics.failed.add(1, { subscription: o.subscription });
+      o.metrics.failed.add(1, { module: o.module, subscription: o.subscription });
       o.logger.warn({ err: error, eventId: row.id, event: o.eventName, attempt, subscription: o.subscription }, 'event handler failed');
       return error ?? new Error('handler threw nothing');
     }
@@ -360,7 +380,7 @@ export class SubscriptionWorker {
         () => o.handler(event, trx),
       );
     } finally {
-      o.metrics.handlerDuration.record((performance.now() - started) / 1000, { subscription: o.subscription });
+      o.metrics.handlerDuration.record((performance.now() - started) / 1000, { module: o.module, subscription: o.subscription });
     }
     committed.push(...callbacks);
   }
@@ -390,7 +410,7 @@ export class SubscriptionWorker {
   }
 
   #deadLettered(id: string, error: unknown): void {
-    this.#o.metrics.deadLettered.add(1, { subscription: this.#o.subscription });
+    this.#o.metrics.deadLettered.add(1, { module: this.#o.module, subscription: this.#o.subscription });
     this.#o.logger.error({ err: error, subscription: this.#o.subscription, parked: id }, 'event delivery dead-lettered');
   }
 }
