@@ -32,6 +32,7 @@ EXPOSE 3000
 # Ready means every module's database answers; curl is not in the slim image, so node asks.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/ready').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-# Node itself is PID 1 and handles SIGTERM (graceful shutdown in src/main.ts); no shell in between to swallow it.
+# What `npm start` runs (keep the two alike), without npm: node itself is PID 1 and handles SIGTERM (graceful shutdown
+# in src/main.ts), with no npm or shell in between. src/telemetry.ts must load first, so OpenTelemetry can patch.
 STOPSIGNAL SIGTERM
-CMD ["node", "src/main.ts"]
+CMD ["node", "--import", "./src/telemetry.ts", "src/main.ts"]

@@ -19,7 +19,10 @@
 // Env: DATABASE_URL (a server where we may create databases; unset: embedded PostgreSQL in .data/bench-postgres)
 //      RUNS (1) N (20000) PRODUCERS (8) RATES (200,1000) RATE_SECS (10) PAYLOAD_BYTES (300)
 //      PHASES (baseline,publish,tp1,tp3,lat,drain1,drain3) TIMEOUT_SECS (120, per wait) MAX_SECS (900, whole run)
-//      JSON_OUT (file for every per-run number); PROFILE=1 (per-statement time per phase); BENCH_LOG_LEVEL (silent); EVENTS_BATCH_SIZE, EVENTS_POLL_INTERVAL_MS, DB_POOL_MAX pass through.
+//      JSON_OUT (file for every per-run number) PROFILE=1 (time per SQL statement shape, per phase)
+//      BENCH_LOG_LEVEL (silent); EVENTS_BATCH_SIZE, EVENTS_POLL_INTERVAL_MS and DB_POOL_MAX are passed to the app.
+// Each per-run line also shows this process's CPU per event and how busy the whole machine was during the phase:
+// on a shared machine, a phase that ran next to other work measures the neighbours as much as the code.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -386,8 +389,8 @@ async function phaseDrain(server: BenchServer, subscribers: number): Promise<Dra
 // ---------------------------------------------------------------------------------------------- orchestration
 
 interface RunResult {
-  baseline?: { rate: number; ms: number };
-  publish?: { rate: number; ms: number };
+  baseline?: { rate: number; ms: number; cpu: CpuWindow };
+  publish?: { rate: number; ms: number; cpu: CpuWindow };
   tp1?: ThroughputResult;
   tp3?: ThroughputResult;
   lat: Record<number, LatencyResult>;

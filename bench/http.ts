@@ -2,32 +2,41 @@
 // SQL (DESIGN.md, "Measured anchors for HTTP": target >= 0.90 of bare), then measures placing orders and how fast they
 // complete through the event bus.
 //
-//   read    GET /catalog/products/:id with CONNECTIONS closed-loop connections (autocannon), WARMUP s then DURATION s per
-//           server, the servers taken in turn and the order flipped every run; medians of RUNS. After each closed-loop
-//           window, RATE_SECS s open loop at RATE req/s: CPU per request at equal load (steadier than req/s on a shared
-//           machine). Servers:
-//             app        node src/main.ts (MODULES=all, LOG_LEVEL=LOG_LEVEL, default warn), a child process
-//             bare       bench/http-bare-server.ts: fastify + pg, same table, same SQL, same superuser, same pool size
-//             app@info   the app again at LOG_LEVEL=info (stdout to /dev/null), when APP_INFO=1
+//   read    GET /catalog/products/:id with CONNECTIONS closed-loop connections (autocannon), WARMUP s then DURATION s
+//           per server, the servers taken in turn (each started fresh) and the order flipped every run; medians of
+//           RUNS. After each closed-loop window, RATE_SECS s open loop at RATE req/s: CPU per request at equal load
+//           (steadier than req/s on a shared machine). Servers:
+//             app          node src/main.ts (MODULES=all, LOG_LEVEL=LOG_LEVEL, default warn), a child process
+//             bare         bench/http-bare-server.ts: fastify + pg, same table, same SQL, same superuser, same pool size
+//             app MODULES=catalog  the catalog alone: no event-bus workers beside the requests (APP_CATALOG_ONLY=1)
+//             app@info     the app at LOG_LEVEL=info, stdout to /dev/null (APP_INFO=1)
 //             app+tracing  the app with `--import src/telemetry.ts` (OpenTelemetry spans made; exported only if
-//                        OTEL_EXPORTER_OTLP_ENDPOINT is set), when APP_TRACING=1 and src/telemetry.ts exists
-//             bare+...   VARIANTS: the bare server with one piece of the app switched on each (see PRESETS), to find
-//                        where the gap goes. VARIANTS=all runs every preset.
+//                          OTEL_EXPORTER_OTLP_ENDPOINT is set), when APP_TRACING=1 and src/telemetry.ts exists
+//             bare+...     VARIANTS: the bare server with one piece of the app switched on each (see PRESETS), to find
+//                          where the gap goes. VARIANTS=all runs every preset (raise MAX_SECS).
 //   orders  when src/modules.ts registers ordering (with inventory and payments): POST /orders for DURATION s with
 //           CONNECTIONS connections (customer token, one line of quantity 1, ORDER_PRODUCTS products each with ample
 //           stock set through PUT /inventory/items/:id), then waits until every order placed in the window is
 //           confirmed or cancelled (read from ordering.orders); completed orders/s = orders / (first placed -> last
 //           settled). Medians of RUNS; all orders of the warm-up settle before the first window.
 //
-// Placement (2 cores here): the servers and PostgreSQL are separate processes; the load generator runs in this process.
-// Nothing is pinned by default; SERVER_CPUS / LOAD_CPUS (taskset lists, e.g. 0 and 1) pin the servers and this process.
+// One server runs at a time: each is started for its run's windows and stopped after, since an idle app is not idle
+// (its event bus works in the background; the first line of output says how much) and would slow whatever runs
+// beside it. Before the reads, IDLE_SECS s of no requests measure that background work.
 //
-// Env: DATABASE_URL   a server where we may create databases and roles; unset: embedded PostgreSQL in .data/bench-http-postgres
+// Placement (2 cores here): the server under test and PostgreSQL are separate processes; the load generator
+// (autocannon) runs in this process, which does nothing else during a window. Nothing is pinned by default: on 2
+// cores, pinning the server to one core leaves PostgreSQL and the load generator fighting over the other.
+// SERVER_CPUS / LOAD_CPUS (taskset lists, e.g. 0 and 1) pin the servers and this process to try otherwise.
+//
+// Env: DATABASE_URL  a server where we may create databases and roles (a fresh one is made and dropped); unset: an
+//                    embedded PostgreSQL with its data in .data/bench-http-postgres
 //      RUNS (3) DURATION (10) WARMUP (3) CONNECTIONS (32) DB_POOL_MAX (10, app and bare alike)
-//      LOG_LEVEL (warn) APP_INFO (1) APP_TRACING (1) VARIANTS (none; a list of PRESETS, or all)
+//      LOG_LEVEL (warn) APP_CATALOG_ONLY (1) APP_INFO (1) APP_TRACING (1) VARIANTS (none; a list of PRESETS, or all)
+//      IDLE_SECS (5; the idle app's own CPU use, measured first) READS (1; 0 skips the reads)
 //      RATE (1000 req/s; 0 skips the open-loop windows) RATE_SECS (5)
 //      ORDERS (1: the orders phase, when ordering is registered) ORDER_PRODUCTS (10) DRAIN_TIMEOUT_SECS (300)
-//      MICRO (1: also bench/http-micro.ts, the suspects' CPU cost in isolation) MAX_SECS (1800, the whole run)
+//      MICRO (1: also bench/http-micro.ts, the suspects' CPU cost in isolation) MAX_SECS (2700, the whole run)
 //      SERVER_CPUS LOAD_CPUS (taskset lists) JSON_OUT (file for every per-run number)
 //      APP_NODE_FLAGS / BARE_NODE_FLAGS (extra node flags, e.g. --cpu-prof --cpu-prof-dir=.data/bench-http-logs/prof)
 import { execFile, execFileSync } from 'node:child_process';
@@ -53,6 +62,7 @@ const CFG = {
   connections: Number(env('CONNECTIONS', '32')),
   logLevel: env('LOG_LEVEL', 'warn'),
   appInfo: env('APP_INFO', '1') === '1',
+  appCatalogOnly: env('APP_CATALOG_ONLY', '1') === '1',
   appTracing: env('APP_TRACING', '1') === '1',
   variants: env('VARIANTS', ''),
   rate: Number(env('RATE', '1000')),
@@ -60,11 +70,13 @@ const CFG = {
   orders: env('ORDERS', '1') === '1',
   orderProducts: Number(env('ORDER_PRODUCTS', '10')),
   drainTimeoutMs: Number(env('DRAIN_TIMEOUT_SECS', '300')) * 1000,
-  maxSecs: Number(env('MAX_SECS', '1800')),
+  maxSecs: Number(env('MAX_SECS', '2700')),
   poolMax: env('DB_POOL_MAX', '10'),
   serverCpus: env('SERVER_CPUS', ''),
   loadCpus: env('LOAD_CPUS', ''),
   jsonOut: env('JSON_OUT', ''),
+  reads: env('READS', '1') === '1',
+  idleSecs: Number(env('IDLE_SECS', '5')),
   micro: env('MICRO', '1') === '1',
 };
 /** Extra node flags for the app, e.g. `--cpu-prof --cpu-prof-dir=.data/bench-http-logs` to see where its time goes. */
@@ -219,20 +231,21 @@ type Measured = LoadResult & { cpu: { serverUs: number; dbUs: number; loadUs: nu
 
 interface Target {
   readonly label: string;
-  readonly server: ChildServer;
+  /** Starts this server; each runs alone, only for its own windows (an idle app's background work is not idle). */
+  readonly start: () => Promise<ChildServer>;
   /** Closed loop, one per run. */
   readonly reads: Measured[];
   /** Open loop at RATE req/s, one per run. */
   readonly fixed: Measured[];
 }
 
-async function startApp(label: string, dbUrl: string, logLevel: string, tracing = false): Promise<ChildServer> {
+async function startApp(label: string, dbUrl: string, logLevel: string, tracing = false, modules = 'all'): Promise<ChildServer> {
   const port = await freePort();
   mkdirSync(LOG_DIR, { recursive: true });
   return startChild({
     name: label,
     args: [...APP_NODE_FLAGS, ...(tracing ? ['--import', TELEMETRY] : []), path.join(ROOT, 'src/main.ts')],
-    env: { DATABASE_URL: dbUrl, JWT_SECRET: secret, LOG_LEVEL: logLevel, PORT: String(port), HOST: '127.0.0.1', DB_POOL_MAX: CFG.poolMax, MODULES: 'all' },
+    env: { DATABASE_URL: dbUrl, JWT_SECRET: secret, LOG_LEVEL: logLevel, PORT: String(port), HOST: '127.0.0.1', DB_POOL_MAX: CFG.poolMax, MODULES: modules },
     port,
     readyPath: '/health/ready',
     // Info-level lines under load go to /dev/null: their cost is producing them, not a disk.
@@ -283,44 +296,118 @@ async function main(): Promise<void> {
       ` placement: ${CFG.serverCpus ? `servers on cpu ${CFG.serverCpus}` : 'servers unpinned'}, ${CFG.loadCpus ? `load generator on cpu ${CFG.loadCpus}` : 'load generator unpinned'}, postgres unpinned`,
   );
 
-  // The servers. The app first: it provisions the schemas, roles and tables the bare server reads.
+  // The app first: it provisions the schemas, roles and tables the bare server reads. Then one server at a time.
   say('starting the app');
   const app = await startApp(`app@${CFG.logLevel}`, dbUrl, CFG.logLevel);
-  const product = expectStatus(
-    'creating the product',
-    await api(app.url, 'POST', '/catalog/products', adminToken, { sku: 'bench-read-1', name: 'Benchmark product', priceCents: 1234, currency: 'EUR' }),
-    201,
-  );
-  const readPath = `/catalog/products/${String(product.id)}`;
-
-  const targets: Target[] = [{ label: `app (LOG_LEVEL=${CFG.logLevel})`, server: app, reads: [], fixed: [] }];
-  say('starting the bare server');
-  targets.push({ label: 'bare fastify + pg', server: await startBare('bare', dbUrl, {}), reads: [], fixed: [] });
-  if (CFG.appInfo && CFG.logLevel !== 'info') {
-    say('starting the app at LOG_LEVEL=info');
-    targets.push({ label: 'app (LOG_LEVEL=info)', server: await startApp('app@info', dbUrl, 'info'), reads: [], fixed: [] });
+  let readPath: string;
+  try {
+    const product = expectStatus(
+      'creating the product',
+      await api(app.url, 'POST', '/catalog/products', adminToken, { sku: 'bench-read-1', name: 'Benchmark product', priceCents: 1234, currency: 'EUR' }),
+      201,
+    );
+    readPath = `/catalog/products/${String(product.id)}`;
+    const idle = await idleCost(app, dbUrl);
+    console.log(
+      `idle app    over ${CFG.idleSecs} s with no requests: app CPU ${f0(idle.appPct)}% of a core, database backends ${f0(idle.dbPct)}%, ` +
+        `${f0(idle.xactsPerSec)} transactions/s (background work competes with requests on ${os.cpus().length} cores)`,
+    );
+  } finally {
+    await app.stop();
   }
+  const targets = CFG.reads ? await readPhase(dbUrl, readPath) : [];
+
+  // ---- orders
+  const orderRuns: OrderRun[] = [];
+  if (!CFG.orders) console.log('\nPOST /orders: skipped (ORDERS=0)');
+  else if (!ordering) {
+    const missing = ['ordering', 'inventory', 'payments'].filter((name) => !moduleNames.includes(name));
+    console.log(`\nPOST /orders: skipped: src/modules.ts does not register ${missing.join(', ')} (it registers ${moduleNames.join(', ')})`);
+  } else {
+    say('orders: starting the app');
+    const orderingApp = await startApp(`app-orders@${CFG.logLevel}`, dbUrl, CFG.logLevel);
+    try {
+      orderRuns.push(...(await ordersPhase(orderingApp, dbUrl)));
+    } finally {
+      await orderingApp.stop();
+    }
+  }
+
+  if (CFG.micro) {
+    say('micro: per-request costs of the suspects, in isolation (bench/http-micro.ts)');
+    const { stdout } = await execFileAsync(process.execPath, [path.join(ROOT, 'bench/http-micro.ts')], { timeout: 300_000 });
+    console.log(`\n${stdout.trimEnd()}`);
+  }
+
+  console.log(`\nload average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} cores; above ~${os.cpus().length} other work was competing)`);
+
+  if (CFG.jsonOut) {
+    writeFileSync(
+      CFG.jsonOut,
+      `${JSON.stringify({ machine: facts, postgres: pgFacts, config: CFG, reads: targets.map((t) => ({ label: t.label, runs: t.reads, fixedRate: t.fixed })), orders: orderRuns }, null, 2)}\n`,
+    );
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------- idle
+
+/** What the app costs with no requests at all: its background work (event bus, metrics) competes with the requests. */
+async function idleCost(app: ChildServer, dbUrl: string): Promise<{ appPct: number; dbPct: number; xactsPerSec: number }> {
+  const client = new pg.Client({ connectionString: dbUrl, application_name: 'seams:bench-stats' });
+  await client.connect();
+  try {
+    const backends = async () =>
+      (await client.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows.map((r) => r.pid);
+    // Statistics reach pg_stat_database up to a second late; both readings lag alike.
+    const xacts = async () =>
+      Number((await client.query<{ n: string }>('select xact_commit + xact_rollback as n from pg_stat_database where datname = current_database()')).rows[0]!.n);
+    await sleep(1000);
+    const dbBefore = new Map((await backends()).map((pid) => [pid, cpuMs(pid) ?? 0]));
+    const appBefore = cpuMs(app.pid);
+    const xactsBefore = await xacts();
+    const started = performance.now();
+    await sleep(CFG.idleSecs * 1000);
+    const ms = performance.now() - started;
+    const appAfter = cpuMs(app.pid);
+    let dbMs = 0;
+    for (const pid of await backends()) dbMs += (cpuMs(pid) ?? 0) - (dbBefore.get(pid) ?? 0);
+    return {
+      appPct: appAfter === undefined || appBefore === undefined ? NaN : (100 * (appAfter - appBefore)) / ms,
+      dbPct: (100 * dbMs) / ms,
+      // The bench's own two statistics queries are not counted.
+      xactsPerSec: ((await xacts()) - xactsBefore - 2) / (ms / 1000),
+    };
+  } finally {
+    await client.end();
+  }
+}
+
+// -------------------------------------------------------------------------------------------------------------- read
+
+async function readPhase(dbUrl: string, readPath: string): Promise<Target[]> {
+  const target = (label: string, start: () => Promise<ChildServer>): Target => ({ label, start, reads: [], fixed: [] });
+  const targets: Target[] = [
+    target(`app (LOG_LEVEL=${CFG.logLevel})`, () => startApp(`app@${CFG.logLevel}`, dbUrl, CFG.logLevel)),
+    target('bare fastify + pg', () => startBare('bare', dbUrl, {})),
+  ];
+  // The catalog alone subscribes to nothing, so no event-bus workers run beside the requests: the app's own
+  // per-request cost without its background work.
+  if (CFG.appCatalogOnly && moduleNames.length > 1) {
+    targets.push(target(`app MODULES=catalog (LOG_LEVEL=${CFG.logLevel})`, () => startApp(`app-catalog@${CFG.logLevel}`, dbUrl, CFG.logLevel, false, 'catalog')));
+  }
+  if (CFG.appInfo && CFG.logLevel !== 'info') targets.push(target('app (LOG_LEVEL=info)', () => startApp('app@info', dbUrl, 'info')));
   if (CFG.appTracing && existsSync(TELEMETRY)) {
-    say('starting the app with tracing');
-    targets.push({ label: `app + tracing (LOG_LEVEL=${CFG.logLevel})`, server: await startApp(`app+tracing@${CFG.logLevel}`, dbUrl, CFG.logLevel, true), reads: [], fixed: [] });
+    targets.push(target(`app + tracing (LOG_LEVEL=${CFG.logLevel})`, () => startApp(`app+tracing@${CFG.logLevel}`, dbUrl, CFG.logLevel, true)));
   }
   const catalogRole = roleName(database, 'catalog');
   const variantNames = CFG.variants === 'all' ? Object.keys(PRESETS) : CFG.variants.split(',').map((v) => v.trim()).filter(Boolean);
   for (const name of variantNames) {
     const preset = PRESETS[name];
     if (!preset) throw new Error(`Unknown variant "${name}"; known: ${Object.keys(PRESETS).join(', ')}, or all`);
-    say(`starting bare+${name}`);
-    targets.push({ label: `bare+${name}`, server: await startBare(`bare+${name}`, dbUrl, preset(catalogRole)), reads: [], fixed: [] });
+    targets.push(target(`bare+${name}`, () => startBare(`bare+${name}`, dbUrl, preset(catalogRole))));
   }
-
-  // Same answer from every server, or the comparison means nothing.
-  const reference = JSON.stringify((await api(app.url, 'GET', readPath, undefined)).body);
-  for (const target of targets) {
-    const answer = await api(target.server.url, 'GET', readPath, undefined);
-    if (answer.status !== 200 || JSON.stringify(answer.body) !== reference) {
-      throw new Error(`${target.label} answers ${answer.status} ${JSON.stringify(answer.body)}, the app ${reference}`);
-    }
-  }
+  // Same answer from every server, or the comparison means nothing: the first answer is the reference.
+  let reference: string | undefined;
 
   // ---- read: servers in turn, order flipped every run. Closed loop first (req/s), then, when RATE > 0, open loop at
   // a fixed RATE for every server alike: at equal req/s the CPU per request compares the work itself, not how well a
@@ -330,13 +417,13 @@ async function main(): Promise<void> {
   await stats.connect();
   const backends = async () =>
     (await stats.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows.map((r) => r.pid);
-  const window = async (target: Target, options: LoadOptions): Promise<Measured> => {
+  const window = async (server: ChildServer, options: LoadOptions): Promise<Measured> => {
     const dbBefore = new Map((await backends()).map((pid) => [pid, cpuMs(pid)]));
-    const serverBefore = cpuMs(target.server.pid);
+    const serverBefore = cpuMs(server.pid);
     const selfBefore = process.cpuUsage();
     const result = await load(options);
     const self = process.cpuUsage(selfBefore);
-    const serverAfter = cpuMs(target.server.pid);
+    const serverAfter = cpuMs(server.pid);
     let dbMs = 0;
     let dbReadable = 0;
     for (const pid of await backends()) {
@@ -353,22 +440,35 @@ async function main(): Promise<void> {
     };
     return { ...result, cpu };
   };
+  /** One run of one server: start it alone, check its answer, warm it up, measure, stop it. */
+  const measure = async (target: Target, run: number) => {
+    const server = await target.start();
+    try {
+      const answer = await api(server.url, 'GET', readPath, undefined);
+      const body = JSON.stringify(answer.body);
+      reference ??= body;
+      if (answer.status !== 200 || body !== reference) throw new Error(`${target.label} answers ${answer.status} ${body}, expected ${reference}`);
+      const url = server.url + readPath;
+      await load({ url, connections: CFG.connections, duration: CFG.warmup });
+      const closed = await window(server, { url, connections: CFG.connections, duration: CFG.duration });
+      target.reads.push(closed);
+      let line =
+        `run ${run + 1}/${CFG.runs} ${target.label}: ${f0(closed.rps)} req/s, p50 ${f1(closed.p50)} ms, p99 ${f1(closed.p99)} ms, ` +
+        `CPU us/req server ${f0(closed.cpu.serverUs)} db ${f0(closed.cpu.dbUs)} load ${f0(closed.cpu.loadUs)}${closed.failed ? `, ${closed.failed} FAILED` : ''}`;
+      if (CFG.rate > 0) {
+        const open = await window(server, { url, connections: CFG.connections, duration: CFG.rateSecs, overallRate: CFG.rate });
+        target.fixed.push(open);
+        line += ` | at ${CFG.rate}/s: ${f0(open.rps)} req/s, p50 ${f1(open.p50)} ms, p99 ${f1(open.p99)} ms, CPU us/req server ${f0(open.cpu.serverUs)} db ${f0(open.cpu.dbUs)}`;
+      }
+      say(line);
+    } finally {
+      await server.stop();
+    }
+  };
   try {
     for (let run = 0; run < CFG.runs; run++) {
       const order = run % 2 === 0 ? targets : [...targets].reverse();
-      for (const target of order) {
-        const url = target.server.url + readPath;
-        await load({ url, connections: CFG.connections, duration: CFG.warmup });
-        const closed = await window(target, { url, connections: CFG.connections, duration: CFG.duration });
-        target.reads.push(closed);
-        let line = `run ${run + 1}/${CFG.runs} ${target.label}: ${f0(closed.rps)} req/s, p50 ${f1(closed.p50)} ms, p99 ${f1(closed.p99)} ms, CPU us/req server ${f0(closed.cpu.serverUs)} db ${f0(closed.cpu.dbUs)} load ${f0(closed.cpu.loadUs)}${closed.failed ? `, ${closed.failed} FAILED` : ''}`;
-        if (CFG.rate > 0) {
-          const open = await window(target, { url, connections: CFG.connections, duration: CFG.rateSecs, overallRate: CFG.rate });
-          target.fixed.push(open);
-          line += ` | at ${CFG.rate}/s: ${f0(open.rps)} req/s, p50 ${f1(open.p50)} ms, p99 ${f1(open.p99)} ms, CPU us/req server ${f0(open.cpu.serverUs)} db ${f0(open.cpu.dbUs)}`;
-        }
-        say(line);
-      }
+      for (const target of order) await measure(target, run);
     }
   } finally {
     await stats.end();
@@ -430,33 +530,7 @@ async function main(): Promise<void> {
     console.log(`tracing cost = ${f0(cost * 100)}% of the app's req/s  (DESIGN target <= 15%: ${cost <= 0.15 ? 'met' : 'NOT met'})`);
   }
 
-  // Only the app under test from here on: other apps on the database would share its event delivery.
-  for (const target of targets.slice(1)) await target.server.stop();
-
-  // ---- orders
-  const orderRuns: OrderRun[] = [];
-  if (!CFG.orders) console.log('\nPOST /orders: skipped (ORDERS=0)');
-  else if (!ordering) {
-    const missing = ['ordering', 'inventory', 'payments'].filter((name) => !moduleNames.includes(name));
-    console.log(`\nPOST /orders: skipped: src/modules.ts does not register ${missing.join(', ')} (it registers ${moduleNames.join(', ')})`);
-  } else {
-    orderRuns.push(...(await ordersPhase(app, dbUrl)));
-  }
-
-  if (CFG.micro) {
-    say('micro: per-request costs of the suspects, in isolation (bench/http-micro.ts)');
-    const { stdout } = await execFileAsync(process.execPath, [path.join(ROOT, 'bench/http-micro.ts')], { timeout: 300_000 });
-    console.log(`\n${stdout.trimEnd()}`);
-  }
-
-  console.log(`\nload average at the end ${os.loadavg().map((x) => x.toFixed(2)).join(' ')} (${os.cpus().length} cores; above ~${os.cpus().length} other work was competing)`);
-
-  if (CFG.jsonOut) {
-    writeFileSync(
-      CFG.jsonOut,
-      `${JSON.stringify({ machine: facts, postgres: pgFacts, config: CFG, reads: targets.map((t) => ({ label: t.label, runs: t.reads })), orders: orderRuns }, null, 2)}\n`,
-    );
-  }
+  return targets;
 }
 
 // ------------------------------------------------------------------------------------------------------------ orders
@@ -472,6 +546,11 @@ interface OrderRun {
   /** Window end -> last order settled, seconds. */
   readonly drainSecs: number;
   readonly completedPerSec: number;
+  /** Orders not settled when the wait gave up (DRAIN_TIMEOUT_SECS). */
+  readonly stillPending: number;
+  /** The app process's CPU use, % of one core, during the POST window and while the orders settled after it. */
+  readonly appCpuWindowPct: number;
+  readonly appCpuDrainPct: number;
   readonly settleP50Ms: number;
   readonly settleP99Ms: number;
   readonly complete: boolean;
@@ -494,9 +573,9 @@ async function countOrders(client: pg.Client, customer: string): Promise<OrderCo
             count(*) filter (where status = 'pending')::int as pending,
             count(*) filter (where status = 'confirmed')::int as confirmed,
             count(*) filter (where status = 'cancelled')::int as cancelled,
-            min(placed_at) as first, max(updated_at) as last,
-            (percentile_cont(0.5) within group (order by extract(epoch from updated_at - placed_at)) * 1000)::float8 as p50,
-            (percentile_cont(0.99) within group (order by extract(epoch from updated_at - placed_at)) * 1000)::float8 as p99
+            min(placed_at) as first, max(updated_at) filter (where status <> 'pending') as last,
+            (percentile_cont(0.5) within group (order by extract(epoch from updated_at - placed_at)) filter (where status <> 'pending') * 1000)::float8 as p50,
+            (percentile_cont(0.99) within group (order by extract(epoch from updated_at - placed_at)) filter (where status <> 'pending') * 1000)::float8 as p99
        from ordering.orders where customer_id = $1`,
     [customer],
   );
@@ -554,10 +633,18 @@ async function ordersPhase(app: ChildServer, dbUrl: string): Promise<OrderRun[]>
     const runs: OrderRun[] = [];
     for (let run = 0; run < CFG.runs; run++) {
       const customer = `bench-customer-${run}`;
+      const cpuAtStart = cpuMs(app.pid);
+      const windowStart = Date.now();
       const result = await post(customer, CFG.duration);
       const windowEnd = Date.now();
+      const cpuAtWindowEnd = cpuMs(app.pid);
       const atEnd = await countOrders(client, customer);
       const { counts, complete } = await waitSettled(client, customer);
+      const drainEnd = Date.now();
+      const cpuAtDrainEnd = cpuMs(app.pid);
+      // How busy the app's one thread was: near 100% means the app is the limit, far below means it waits (database,
+      // locks, timers).
+      const busy = (from: number | undefined, to: number | undefined, ms: number) => (from === undefined || to === undefined || ms <= 0 ? NaN : (100 * (to - from)) / ms);
       const first = counts.first?.getTime() ?? NaN;
       const last = counts.last?.getTime() ?? NaN;
       const spanSecs = (last - first) / 1000;
@@ -569,7 +656,11 @@ async function ordersPhase(app: ChildServer, dbUrl: string): Promise<OrderRun[]>
         cancelled: counts.cancelled,
         spanSecs,
         drainSecs: Math.max(0, (last - windowEnd) / 1000),
-        completedPerSec: complete ? counts.total / spanSecs : NaN,
+        // Incomplete runs still say how fast orders settled while they did.
+        completedPerSec: (counts.confirmed + counts.cancelled) / spanSecs,
+        stillPending: counts.pending,
+        appCpuWindowPct: busy(cpuAtStart, cpuAtWindowEnd, windowEnd - windowStart),
+        appCpuDrainPct: busy(cpuAtWindowEnd, cpuAtDrainEnd, drainEnd - windowEnd),
         settleP50Ms: counts.p50 ?? NaN,
         settleP99Ms: counts.p99 ?? NaN,
         complete,
@@ -588,7 +679,7 @@ async function ordersPhase(app: ChildServer, dbUrl: string): Promise<OrderRun[]>
     console.log(`\nPOST /orders (customer token, 1 line, quantity 1, ${CFG.orderProducts} products), ${CFG.connections} connections, ${CFG.duration} s windows, medians of ${runs.length} runs`);
     console.log(
       table(
-        ['POST req/s', 'POST p50 ms', 'POST p99 ms', 'failed', 'orders placed', 'pending at window end', 'settled after window s', 'completed orders/s', 'place->settled p50 / p99 ms', 'confirmed / cancelled'],
+        ['POST req/s', 'POST p50 ms', 'POST p99 ms', 'failed', 'orders placed', 'pending at window end', 'last settled after window s', 'never settled', 'completed orders/s', 'place->settled p50 / p99 ms', 'confirmed / cancelled', 'app CPU % window / after'],
         [
           [
             f0(m((r) => r.post.rps)),
@@ -598,9 +689,11 @@ async function ordersPhase(app: ChildServer, dbUrl: string): Promise<OrderRun[]>
             f0(m((r) => r.placed)),
             f0(m((r) => r.pendingAtWindowEnd)),
             f1(m((r) => r.drainSecs)),
+            `${runs.reduce((n, r) => n + r.stillPending, 0)}${runs.some((r) => !r.complete) ? ` (gave up after ${CFG.drainTimeoutMs / 1000} s)` : ''}`,
             f0(m((r) => r.completedPerSec)),
             `${f0(m((r) => r.settleP50Ms))} / ${f0(m((r) => r.settleP99Ms))}`,
             `${runs.reduce((n, r) => n + r.confirmed, 0)} / ${runs.reduce((n, r) => n + r.cancelled, 0)}`,
+            `${f0(m((r) => r.appCpuWindowPct))} / ${f0(m((r) => r.appCpuDrainPct))}`,
           ],
         ],
       ),

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { ConfigError, type Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import { prepareModuleDatabases } from '#platform/db/module-databases.ts';
+import { logPoolErrors } from '#platform/db/module-database.ts';
 import { eventAdminRoutes } from '#platform/events/admin-routes.ts';
 import type { EventBus } from '#platform/events/event-bus.ts';
 import { EventAdmin } from '#platform/events/event-admin.ts';
@@ -62,9 +63,9 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     onPublishCommitted: (module, events) => delivery.bus?.published(module, events),
   });
   // The platform's own connection, for work across modules' event tables (lag, dead letters, retention).
-  const platformDb = new Kysely<unknown>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: options.databaseUrl, max: 2, application_name: 'seams:platform' }) }),
-  });
+  const platformPool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, application_name: 'seams:platform' });
+  logPoolErrors(platformPool, logger);
+  const platformDb = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: platformPool }) });
 
   const app = await createHttpServer({ logger, jwtSecret: config.jwtSecret, meter: metrics.meter('seams.http') });
   app.addHook('onClose', async () => {

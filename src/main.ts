@@ -32,7 +32,7 @@ closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, logger: { error: (msg: 
   if (started.app) await Promise.race([started.app.close(), sleep(config.shutdownTimeoutMs)]);
   await started.embedded?.stop();
   // Spans still in the exporter's batch leave before the process does.
-  await globalThis.__seamsTelemetry?.shutdown().catch(() => undefined);
+  await Promise.race([globalThis.__seamsTelemetry?.shutdown().catch(() => undefined), sleep(1500)]);
   logger.info('stopped');
 });
 
@@ -54,7 +54,9 @@ started.app = app;
 await app.listen({ port: config.port, host: config.host });
 const address = app.server.address();
 const port = address && typeof address === 'object' ? address.port : config.port;
-const base = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+// 0.0.0.0 and :: mean "every interface"; a person needs an address they can type.
+const reachable = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+const base = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
 logger.info({ url: base, docs: `${base}/docs`, health: `${base}/health/ready` }, `Seams is listening on ${base} (API docs: ${base}/docs)`);
 
 if (embedded) {

@@ -107,7 +107,8 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     const value = env[key];
     if (value !== undefined && value !== '') raw[key] = value;
   }
-  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw)) as Record<string, unknown>;
+  // On a copy: Default and Convert change their input, and messages must quote what was given.
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, { ...raw })) as Record<string, unknown>;
   const problems: string[] = [];
   const seen = new Set<string>();
   for (const error of Value.Errors(ConfigSchema, converted)) {

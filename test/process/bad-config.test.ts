@@ -16,7 +16,7 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-// One process at a time: side by side, on a busy 2-core machine, their start-up times say more about the load than the app.
+// One process at a time: side by side on a busy 2-core machine, they mostly measure the load.
 describe('start-up with a bad setting', () => {
   it.each([
     ['PORT=abc', { PORT: 'abc' }, 'an integer from 0 to 65535'],
@@ -24,17 +24,16 @@ describe('start-up with a bad setting', () => {
     ['MODULES=nope', { MODULES: 'nope' }, `unknown module "nope"; expected "all" or a comma-separated list of ${moduleNames.join(', ')}`],
     ['LOG_LEVEL=loud', { LOG_LEVEL: 'loud' }, 'one of fatal, error, warn, info, debug, trace, silent'],
     ['DATABASE_URL=mysql://db', { DATABASE_URL: 'mysql://db' }, 'a string matching /^postgres(ql)?:'],
-  ])('%s: exits non-zero within seconds, naming the variable, the value and what is allowed', async (_case, env, allowed) => {
+  ])('%s: exits non-zero before starting anything, naming the variable, the value and what is allowed', async (_case, env, allowed) => {
     const dataDir = path.join(scratch, 'never-created');
-    const started = Date.now();
     const seams = spawnSeams({ ...env, DATA_DIR: dataDir });
 
-    const exit = await within(15_000, seams.exited, 'exit after a bad setting');
+    // About a second on an idle machine, all of it Node's start-up and imports. No tighter bound here: a busy 2-core
+    // machine stretches that many times over. What shows the start-up stopped at once is that nothing was started.
+    const exit = await within(60_000, seams.exited, 'exit after a bad setting');
 
     expect(exit.code, seams.output.stderr).not.toBe(0);
     expect(exit.code).toBe(78); // EX_CONFIG
-    // Node's own start-up and the imports take most of this; generous for a loaded CI machine.
-    expect(exit.at - started).toBeLessThan(10_000);
     const [[name, value]] = Object.entries(env) as [[string, string]];
     expect(seams.output.stderr).toMatch(mentionOf(name, value));
     expect(seams.output.stderr).toContain(allowed);
@@ -42,28 +41,28 @@ describe('start-up with a bad setting', () => {
     // Nothing was started: no embedded PostgreSQL, no data directory.
     await expect(stat(dataDir)).rejects.toThrow();
     expect(seams.lines).toEqual([]);
-  }, 20_000);
+  }, 90_000);
 
   it('DATABASE_URL without JWT_SECRET: exits non-zero at once, naming JWT_SECRET', async () => {
     // Nothing listens on port 1: the process must stop before it tries to connect.
     const seams = spawnSeams({ DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', DATA_DIR: path.join(scratch, 'never-created') });
 
-    const exit = await within(15_000, seams.exited, 'exit without JWT_SECRET');
+    const exit = await within(60_000, seams.exited, 'exit without JWT_SECRET');
 
     expect(exit.code).toBe(78);
     expect(seams.output.stderr).toContain('JWT_SECRET is not set');
     expect(seams.output.stderr).toContain('at least 32 characters');
-  }, 20_000);
+  }, 90_000);
 
   it('reports every bad variable at once, not just the first', async () => {
     const seams = spawnSeams({ PORT: 'abc', DB_POOL_MAX: '0', DATA_DIR: path.join(scratch, 'never-created') });
 
-    const exit = await within(15_000, seams.exited, 'exit after bad settings');
+    const exit = await within(60_000, seams.exited, 'exit after bad settings');
 
     expect(exit.code).toBe(78);
     expect(seams.output.stderr).toMatch(mentionOf('PORT', 'abc'));
     expect(seams.output.stderr).toMatch(mentionOf('DB_POOL_MAX', '0'));
-  }, 20_000);
+  }, 90_000);
 });
 
 /** `NAME=value` or `NAME="value"` at the start of a problem line. */

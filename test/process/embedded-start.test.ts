@@ -52,7 +52,7 @@ async function start(): Promise<Started> {
   return { ...seams, adminToken: adminToken! };
 }
 
-describe('node src/main.ts without DATABASE_URL', () => {
+describe('npm start without DATABASE_URL', () => {
   it('creates a PostgreSQL cluster in DATA_DIR on the first start, migrates, serves, and prints tokens to use', async () => {
     const seams = await start();
     firstAdminToken = seams.adminToken;

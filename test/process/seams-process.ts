@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { connect } from 'node:net';
 import path from 'node:path';
@@ -9,11 +10,22 @@ import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '#platform/config.ts';
 
 /**
- * Runs Seams as a person would: `node src/main.ts` in the project folder, configured by environment variables only,
- * read through its stdout (JSON log lines), stderr and exit code.
+ * Runs Seams as a person would with `npm start`: the start script's node command in the project folder, configured by
+ * environment variables only, read through its stdout (JSON log lines), stderr and exit code.
  */
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * The arguments of package.json's `start` script (e.g. `node --import ./src/telemetry.ts src/main.ts`), run with this
+ * process' node rather than through npm, so that signals reach the app itself and its pid is the one to watch.
+ */
+function startArguments(): string[] {
+  const { scripts } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const [command, ...args] = scripts.start.trim().split(/\s+/);
+  if (command !== 'node') throw new Error(`package.json's start script does not run node directly: ${scripts.start}`);
+  return args;
+}
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
@@ -46,13 +58,13 @@ export interface RunningSeams extends SeamsProcess {
 const running = new Set<ChildProcess>();
 
 /**
- * `node src/main.ts` with `env` on top of this process' environment, from which every Seams setting is removed first so
+ * The start command with `env` on top of this process' environment, from which every Seams setting is removed first so
  * that the test alone decides them. Logs at info, on a port the OS picks, unless `env` says otherwise.
  */
 export function spawnSeams(env: Record<string, string>): SeamsProcess {
   const base: Record<string, string | undefined> = { ...process.env };
   for (const name of Object.keys(ConfigSchema.properties)) delete base[name];
-  const child = spawn(process.execPath, ['src/main.ts'], {
+  const child = spawn(process.execPath, startArguments(), {
     cwd: projectRoot,
     env: { ...base, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -70,11 +70,16 @@ function encodeCursor(product: Product): string {
   return Buffer.from(JSON.stringify([product.createdAt.toISOString(), product.id])).toString('base64url');
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(createdAt);
-    if (typeof id !== 'string' || Number.isNaN(date.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    // Exactly what encodeCursor writes, so nothing forged reaches the database as an invalid uuid or timestamp.
+    if (typeof id !== 'string' || !UUID.test(id) || typeof createdAt !== 'string' || Number.isNaN(date.getTime()) || date.toISOString() !== createdAt) {
+      throw new Error('bad cursor');
+    }
     return { createdAt: date, id };
   } catch {
     throw new AppError('invalid', 'INVALID_CURSOR', 'The cursor is not one this API returned');

@@ -13,7 +13,7 @@ const security = [{ bearerAuth: [] }];
 export function productsRoutes(app: ModuleRouter, { createProduct, getProduct, listProducts, updateProduct }: Deps): void {
   app.post(
     '/catalog/products',
-    { preHandler: adminOnly, schema: { tags, security, body: CreateProductBody, response: { 201: ProductBody, 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema } } },
+    { onRequest: adminOnly, schema: { tags, security, body: CreateProductBody, response: { 201: ProductBody, 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 409: ProblemSchema } } },
     async (request, reply) => {
       const product = await createProduct(request.body);
       return reply.code(201).header('location', `/catalog/products/${product.id}`).send(toBody(product));
@@ -32,7 +32,7 @@ export function productsRoutes(app: ModuleRouter, { createProduct, getProduct, l
   app.patch(
     '/catalog/products/:id',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: { tags, security, params: ProductParams, body: UpdateProductBody, response: { 200: ProductBody, 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema } },
     },
     async (request) => toBody(await updateProduct(request.params.id, request.body)),

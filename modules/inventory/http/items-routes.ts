@@ -13,7 +13,7 @@ export function itemsRoutes(app: ModuleRouter, { setStock, getStock }: Deps): vo
   app.put(
     '/inventory/items/:productId',
     {
-      preHandler: adminOnly,
+      onRequest: adminOnly,
       schema: {
         tags,
         security,

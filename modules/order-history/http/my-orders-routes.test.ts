@@ -35,9 +35,14 @@ const tick = () => new Date((clock += 1));
 async function project<E extends EventDefinition>(event: E, payload: EventPayload<E>, occurredAt: Date = tick()): Promise<void> {
   event.assertValid(payload);
   const handler = app.diContainer.resolve<EventHandler<EventPayload<E>>>(key('order-history', handlerName(`${event.name}@v${event.version}`)));
+  const afterCommit: Array<() => void> = [];
   await db.transaction().execute((trx) =>
-    handler({ id: randomUUID(), name: event.name, version: event.version, key: event.key?.(payload) ?? null, payload, occurredAt, attempt: 1 }, trx),
+    handler(
+      { id: randomUUID(), name: event.name, version: event.version, key: event.key?.(payload) ?? null, payload, occurredAt, attempt: 1, afterCommit: (callback) => void afterCommit.push(callback) },
+      trx,
+    ),
   );
+  for (const callback of afterCommit) callback();
 }
 
 interface OrderEntry {

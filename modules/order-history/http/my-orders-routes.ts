@@ -14,7 +14,7 @@ export function myOrdersRoutes(app: ModuleRouter, { listMyOrders }: Deps): void 
   app.get(
     '/me/orders',
     {
-      preHandler: authenticated,
+      onRequest: authenticated,
       schema: { tags, security, querystring: MyOrdersQuery, response: { 200: MyOrdersBody, 400: ProblemSchema, 401: ProblemSchema } },
     },
     async (request) => {

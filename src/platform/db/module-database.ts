@@ -1,5 +1,6 @@
 import { Kysely } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { commitSignallingDialect } from '../events/commit-signalling-dialect.ts';
 
 /** The handle a module gets to its own schema. Each module types it with its own tables: `ModuleDb<CatalogTables>`. */
@@ -12,6 +13,17 @@ export interface ModuleDatabaseOptions {
   readonly poolMax: number;
   /** Called after a transaction that published events commits (the event bus's in-process wake-up). */
   readonly onPublishCommitted?: (events: number) => void;
+  readonly logger: Logger;
+}
+
+/**
+ * A database that goes away makes idle pooled connections emit 'error'; unhandled, that ends the process. Logged
+ * instead: the next query fails (and /health/ready says so), and the pool reconnects when the database is back.
+ */
+export function logPoolErrors(pool: pg.Pool, logger: Logger): void {
+  const log = (error: Error) => logger.warn({ err: error }, 'database connection lost');
+  pool.on('error', log);
+  pool.on('connect', (client) => client.on('error', log));
 }
 
 /**
@@ -32,5 +44,6 @@ export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): Mo
     options: `-c role=${options.role} -c search_path=${options.schema} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
     application_name: `seams:${options.schema}`,
   });
+  logPoolErrors(pool, options.logger);
   return new Kysely<Tables>({ dialect: commitSignallingDialect(pool, options.onPublishCommitted ?? (() => undefined)) });
 }

@@ -35,6 +35,7 @@ export async function prepareModuleDatabases(options: ModuleDatabasesOptions): P
       role,
       schema,
       poolMax: options.poolMax,
+      logger,
       onPublishCommitted: (events) => options.onPublishCommitted(module, events),
     });
     databases.set(module, db);

@@ -1,4 +1,4 @@
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { onRequestAsyncHookHandler } from 'fastify';
 import Type from 'typebox';
 import { NotFoundError } from '../errors.ts';
 import type { ModuleRouter } from '../http/module-router.ts';
@@ -43,23 +43,24 @@ const Filter = Type.Object(
 );
 
 /** The admin API of the event bus: lag per subscription, dead letters, replay. */
-export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: { guard: preHandlerAsyncHookHandler; wake: () => void }): void {
-  const preHandler = options.guard;
+export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: { guard: onRequestAsyncHookHandler; wake: () => void }): void {
+  // Checked before the input: a caller without a valid token learns nothing about what it sent.
+  const onRequest = options.guard;
 
-  app.get('/admin/events/subscriptions', { preHandler, schema: { tags, response: { 200: Type.Object({ subscriptions: Type.Array(StatusBody) }), ...errors } } }, async () => ({
+  app.get('/admin/events/subscriptions', { onRequest, schema: { tags, response: { 200: Type.Object({ subscriptions: Type.Array(StatusBody) }), ...errors } } }, async () => ({
     subscriptions: await admin.status(),
   }));
 
   app.get(
     '/admin/events/dead-letters',
-    { preHandler, schema: { tags, querystring: Filter, response: { 200: Type.Object({ deadLetters: Type.Array(DeadLetterBody) }), 400: ProblemSchema, ...errors } } },
+    { onRequest, schema: { tags, querystring: Filter, response: { 200: Type.Object({ deadLetters: Type.Array(DeadLetterBody) }), 400: ProblemSchema, ...errors } } },
     async (request) => ({ deadLetters: await admin.deadLetters(request.query) }),
   );
 
   app.post(
     '/admin/events/dead-letters/:id/replay',
     {
-      preHandler,
+      onRequest,
       schema: {
         tags,
         params: Type.Object({ id: Type.String({ pattern: '^[a-z0-9-]+:[0-9]+$' }) }),
@@ -76,7 +77,7 @@ export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: 
 
   app.post(
     '/admin/events/dead-letters/replay',
-    { preHandler, schema: { tags, body: Type.Optional(Filter), response: { 202: Type.Object({ replayed: Type.Integer() }), 400: ProblemSchema, ...errors } } },
+    { onRequest, schema: { tags, body: Type.Optional(Filter), response: { 202: Type.Object({ replayed: Type.Integer() }), 400: ProblemSchema, ...errors } } },
     async (request, reply) => {
       const replayed = await admin.replay(request.body ?? {});
       options.wake();

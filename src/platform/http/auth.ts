@@ -31,7 +31,7 @@ export async function installAuth(app: ModuleRouter, secret: string): Promise<vo
   await app.register(fastifyJwt, { secret, sign: { algorithm: 'HS256', expiresIn: '30d' }, verify: { algorithms: ['HS256'] } });
 }
 
-/** A preHandler: the request must carry a valid bearer token. Missing or invalid: 401 problem+json. */
+/** An onRequest hook (checked before the input is parsed): the request must carry a valid bearer token. Missing or invalid: 401 problem+json. */
 export async function authenticated(request: FastifyRequest): Promise<void> {
   let claims: { sub?: unknown; roles?: unknown };
   try {
@@ -46,7 +46,7 @@ export async function authenticated(request: FastifyRequest): Promise<void> {
   request.caller = { id: claims.sub, roles, isAdmin: roles.includes(ADMIN_ROLE) };
 }
 
-/** A preHandler: a valid token with the admin role. Without a token 401, without the role 403. */
+/** An onRequest hook: a valid token with the admin role. Without a token 401, without the role 403. */
 export async function adminOnly(request: FastifyRequest): Promise<void> {
   await authenticated(request);
   if (!request.caller?.isAdmin) throw new AppError('forbidden', 'ADMIN_ROLE_REQUIRED', 'This needs the admin role');

@@ -48,11 +48,22 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
     );
     return { ...problem(400, 'VALIDATION_FAILED', `The request ${error.validationContext ?? 'input'} is invalid`, { errors }), ...context };
   }
+  if (isDataException(error)) {
+    // A value the schema let through but Postgres cannot store (a NUL character, a number out of a column's range):
+    // the client's input, so a 400, without the database's message.
+    return { ...problem(400, 'INVALID_VALUE', 'A value in the request cannot be stored'), ...context };
+  }
   const status = error.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     return { ...problem(status, clientErrorCode(error), error.message), ...context };
   }
   return { ...problem(500, 'INTERNAL_ERROR', 'An unexpected error occurred. Quote the request id when reporting it.'), ...context };
+}
+
+/** Postgres' class 22, "data exception": invalid text, numbers out of range, malformed values. */
+function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code) && (error as { severity?: unknown }).severity !== undefined;
 }
 
 /** `body.lines.0.quantity`, or the property a `required`/`additionalProperties` rule is about. */

@@ -6,7 +6,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { installAuth } from './auth.ts';
-import { installErrorHandling } from './error-handler.ts';
+import { installErrorHandling, sendProblem } from './error-handler.ts';
+import { problem } from './problem.ts';
 import type { ModuleRouter } from './module-router.ts';
 import { validatorCompiler } from './validator-compiler.ts';
 
@@ -23,11 +24,25 @@ export async function createHttpServer(options: { logger: Logger; jwtSecret: str
     logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: (request) => request.url.startsWith('/health/') }),
     bodyLimit: 1024 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors raised before a route is found (a malformed URL, a path too long) get the same problem+json as the rest.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      request.log.info({ code: error.code, status }, 'request rejected before routing');
+      void sendProblem(reply, { ...problem(status, 'BAD_REQUEST', error.message), requestId: request.id });
+    },
   })
     .setValidatorCompiler(validatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  // While closing, answers say `connection: close`, so keep-alive clients let go and close() does not wait on them.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   await installAuth(app, options.jwtSecret);
   // The API speaks JSON only; a text body is answered with 415 rather than failing schema validation as a string.
   app.removeContentTypeParser('text/plain');

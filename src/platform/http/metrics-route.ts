@@ -1,8 +1,8 @@
-import type { preHandlerAsyncHookHandler } from 'fastify';
+import type { onRequestAsyncHookHandler } from 'fastify';
 import type { ModuleRouter } from './module-router.ts';
 import { PROMETHEUS_CONTENT_TYPE, type AppMetrics } from '../telemetry/app-metrics.ts';
 
 /** `GET /metrics` in the Prometheus text format, for admins (Prometheus sends the token as `authorization`). */
-export function metricsRoute(app: ModuleRouter, metrics: AppMetrics, guard: preHandlerAsyncHookHandler): void {
-  app.get('/metrics', { preHandler: guard, schema: { hide: true } }, async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await metrics.scrape()));
+export function metricsRoute(app: ModuleRouter, metrics: AppMetrics, guard: onRequestAsyncHookHandler): void {
+  app.get('/metrics', { onRequest: guard, schema: { hide: true } }, async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await metrics.scrape()));
 }

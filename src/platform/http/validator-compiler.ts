@@ -11,10 +11,25 @@ import Value from 'typebox/value';
 export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, httpPart }) => {
   const checker = Compile(schema);
   const convert = httpPart !== 'body';
+  const integers = convert ? integerProperties(schema) : [];
   return (input: unknown) => {
+    // Conversion would read "1.5" as 1, "" as 0 and "0x10" as 16; an integer in a URL must be written as one.
+    for (const name of integers) {
+      const raw = (input as Record<string, unknown> | undefined)?.[name];
+      if (typeof raw === 'string' && !/^-?\d+$/.test(raw)) {
+        return { error: [{ instancePath: `/${name}`, schemaPath: `#/properties/${name}`, keyword: 'type', params: { type: 'integer' }, message: 'must be integer' }] as never };
+      }
+    }
     const withDefaults = Value.Default(schema, input);
     const value = convert ? Value.Convert(schema, withDefaults) : withDefaults;
     if (checker.Check(value)) return { value };
     return { error: checker.Errors(value) as never };
   };
 };
+
+function integerProperties(schema: TSchema): string[] {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  return Object.entries(properties)
+    .filter(([, property]) => property.type === 'integer')
+    .map(([name]) => name);
+}

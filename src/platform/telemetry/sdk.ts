@@ -30,12 +30,14 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
     spanProcessors: processors,
     // Our metrics have their own provider per app (src/platform/telemetry/app-metrics.ts).
     metricReaders: [],
+    // Logs stay on stdout; without this the SDK would also ship every pino line to an OTLP endpoint on localhost.
+    logRecordProcessors: [],
     instrumentations: [
       new HttpInstrumentation(),
       // Statements outside any request or handler (pool housekeeping, the event bus's batch bookkeeping) would each
       // start a trace of their own: noise that hides the traces of user actions.
       new PgInstrumentation({ requireParentSpan: true }),
-      new PinoInstrumentation({ logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' } }),
+      new PinoInstrumentation({ disableLogSending: true, logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' } }),
       new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (route) => route.url.startsWith('/health/') }),
     ],
   });

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { tokens } from './test-app.ts';
+import { waitFor } from './wait-for.ts';
+
+/**
+ * The reference shop driven through its HTTP API only, for the end-to-end tests in test/shop. Every helper asserts
+ * the status it expects, with the response body as the message, so a failure says what the API answered.
+ */
+
+export type Headers = { authorization: string };
+
+export interface Stock {
+  productId: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+}
+
+export interface OrderView {
+  id: string;
+  customerId: string;
+  status: 'pending' | 'confirmed' | 'cancelled';
+  cancellationReason?: 'out_of_stock' | 'payment_declined';
+  lines: Array<{ productId: string; quantity: number; unitPriceCents: number }>;
+  totalCents: number;
+  currency: string;
+  placedAt: string;
+}
+
+export interface HistoryEntry {
+  orderId: string;
+  status: string;
+  cancellationReason?: string;
+  lines: Array<{ productId: string; productName: string | null; quantity: number; unitPriceCents: number }>;
+  totalCents: number;
+  currency: string;
+  paymentStatus: 'none' | 'requested' | 'captured' | 'declined';
+  placedAt: string;
+  updatedAt: string;
+}
+
+export interface HistoryPage {
+  orders: HistoryEntry[];
+  freshness: { lastEventAt: string | null };
+}
+
+export function shop(app: ModuleRouter) {
+  const { admin } = tokens(app);
+
+  async function createProduct(options: { name?: string; priceCents?: number; currency?: string } = {}): Promise<{ id: string; name: string; priceCents: number }> {
+    const payload = { sku: `SHOP-${randomUUID().slice(0, 13)}`, name: options.name ?? `Product ${randomUUID().slice(0, 6)}`, priceCents: options.priceCents ?? 1000, currency: options.currency ?? 'EUR' };
+    const response = await app.inject({ method: 'POST', url: '/catalog/products', headers: admin, payload });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json();
+  }
+
+  async function setStock(productId: string, onHand: number): Promise<Stock> {
+    const response = await app.inject({ method: 'PUT', url: `/inventory/items/${productId}`, headers: admin, payload: { onHand } });
+    expect([200, 201], response.body).toContain(response.statusCode);
+    return response.json();
+  }
+
+  async function stockOf(productId: string): Promise<Stock> {
+    const response = await app.inject({ method: 'GET', url: `/inventory/items/${productId}` });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json();
+  }
+
+  /** A catalog product with this much stock on hand. */
+  async function productInStock(onHand: number, options: { name?: string; priceCents?: number } = {}) {
+    const product = await createProduct(options);
+    await setStock(product.id, onHand);
+    return product;
+  }
+
+  async function placeOrder(customer: Headers, payload: Record<string, unknown>, extraHeaders: Record<string, string> = {}): Promise<OrderView> {
+    const response = await app.inject({ method: 'POST', url: '/orders', headers: { ...customer, ...extraHeaders }, payload });
+    expect(response.statusCode, response.body).toBe(202);
+    const order = response.json<OrderView>();
+    expect(response.headers.location).toBe(`/orders/${order.id}`);
+    return order;
+  }
+
+  async function getOrder(id: string, viewer: Headers = admin): Promise<OrderView> {
+    const response = await app.inject({ method: 'GET', url: `/orders/${id}`, headers: viewer });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json();
+  }
+
+  /** Polls GET /orders/:id until the order has left pending. */
+  async function settled(id: string, options: { timeoutMs?: number } = {}): Promise<OrderView> {
+    let order: OrderView | undefined;
+    await waitFor(
+      async () => {
+        order = await getOrder(id);
+        return order.status !== 'pending';
+      },
+      { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: 25, message: `order ${id} still pending` },
+    );
+    return order!;
+  }
+
+  async function myOrders(customer: Headers, limit = 100): Promise<HistoryPage> {
+    const response = await app.inject({ method: 'GET', url: '/me/orders', headers: customer, query: { limit: String(limit) } });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json();
+  }
+
+  /**
+   * Waits until the stock settles at `expected` (reservations are released or sold by events after the order's end,
+   * so the figures lag the order's status by a moment) and asserts it exactly.
+   */
+  async function expectStockEventually(productId: string, expected: Omit<Stock, 'productId'>, timeoutMs = 15_000): Promise<void> {
+    let last: Stock | undefined;
+    await waitFor(
+      async () => {
+        last = await stockOf(productId);
+        return last.onHand === expected.onHand && last.reserved === expected.reserved && last.available === expected.available;
+      },
+      { timeoutMs, intervalMs: 25 },
+    ).catch(() => undefined);
+    expect(last, `stock of ${productId}`).toEqual({ productId, ...expected });
+  }
+
+  return { admin, createProduct, setStock, stockOf, productInStock, placeOrder, getOrder, settled, myOrders, expectStockEventually };
+}
+
+/** Whether `actual` matches `expected` as toMatchObject would, without throwing. */
+export function matches(actual: unknown, expected: object): boolean {
+  try {
+    expect(actual).toMatchObject(expected);
+    return true;
+  } catch {
+    return false;
+  }
+}
