@@ -61,7 +61,7 @@ it('exports traces and metrics over OTLP/HTTP with the service name and resource
   expect(attribute(metricResources[0]!.resource.attributes, 'service.name')).toBe('seams-otlp-test');
   const names = metricResources.flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics.map((metric) => metric.name)));
   expect(names).toContain('seams_http_request_duration_seconds');
-});
+}, 180_000);
 
 it('works with OTEL_SDK_DISABLED=true: requests are served, and logs simply carry no trace ids', async () => {
   const seams = await startSeams({ DATABASE_URL: testDatabaseUrl(), JWT_SECRET: TEST_JWT_SECRET, OTEL_SDK_DISABLED: 'true' });
@@ -71,7 +71,7 @@ it('works with OTEL_SDK_DISABLED=true: requests are served, and logs simply carr
   expect(seams.lines.some((line) => 'trace_id' in line)).toBe(false);
   seams.child.kill('SIGTERM');
   expect((await seams.exited).code).toBe(0);
-});
+}, 180_000);
 
 it('writes trace_id and span_id on request log lines when the SDK runs', async () => {
   const seams = await startSeams({ DATABASE_URL: testDatabaseUrl(), JWT_SECRET: TEST_JWT_SECRET });
@@ -80,4 +80,4 @@ it('writes trace_id and span_id on request log lines when the SDK runs', async (
   expect(completed).toMatchObject({ trace_id: expect.stringMatching(/^[0-9a-f]{32}$/), span_id: expect.stringMatching(/^[0-9a-f]{16}$/), module: 'catalog' });
   seams.child.kill('SIGTERM');
   expect((await seams.exited).code).toBe(0);
-});
+}, 180_000);

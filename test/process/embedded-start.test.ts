@@ -47,12 +47,13 @@ interface Started extends RunningSeams {
 
 /** `npm start` with only DATA_DIR set, up to the point where it has printed its ready-made tokens. */
 async function start(): Promise<Started> {
-  const seams = await startSeams({ DATA_DIR: scratch }, 60_000);
-  const [, adminToken] = await seams.waitForStderr(/ADMIN_TOKEN=(\S+)/, 30_000);
+  // A first start runs initdb and every migration: generous, as a loaded CI machine can take minutes for it.
+  const seams = await startSeams({ DATA_DIR: scratch }, 240_000);
+  const [, adminToken] = await seams.waitForStderr(/ADMIN_TOKEN=(\S+)/, 120_000);
   return { ...seams, adminToken: adminToken! };
 }
 
-describe('npm start without DATABASE_URL', () => {
+describe('npm start without DATABASE_URL', { timeout: 360_000 }, () => {
   it('creates a PostgreSQL cluster in DATA_DIR on the first start, migrates, serves, and prints tokens to use', async () => {
     const seams = await start();
     firstAdminToken = seams.adminToken;

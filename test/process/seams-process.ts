@@ -125,7 +125,7 @@ export function spawnSeams(env: Record<string, string>): SeamsProcess {
 }
 
 /** Spawns Seams and waits for the line that says where it listens. */
-export async function startSeams(env: Record<string, string>, timeoutMs = 60_000): Promise<RunningSeams> {
+export async function startSeams(env: Record<string, string>, timeoutMs = 150_000): Promise<RunningSeams> {
   const seams = spawnSeams(env);
   const listening = await seams.waitForLine((line) => typeof line.url === 'string' && line.msg?.startsWith('Seams is listening on ') === true, timeoutMs);
   const url = listening.url as string;

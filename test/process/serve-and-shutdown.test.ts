@@ -31,7 +31,7 @@ afterAll(async () => {
 
 const newProduct = () => ({ sku: `PROC-${randomUUID().slice(0, 8)}`, name: 'Process mug', priceCents: 990, currency: 'EUR' });
 
-describe('npm start with DATABASE_URL', () => {
+describe('npm start with DATABASE_URL', { timeout: 240_000 }, () => {
   it('says where it listens, is live and ready, and creates and reads a product over HTTP', async () => {
     const seams = await startSeams({ DATABASE_URL: databaseUrl, JWT_SECRET: TEST_JWT_SECRET });
 
@@ -66,7 +66,7 @@ describe('npm start with DATABASE_URL', () => {
 
     seams.child.kill('SIGTERM');
     expect((await within(10_000, seams.exited, 'exit after SIGTERM')).code).toBe(0);
-  }, 60_000);
+  });
 
   it('on SIGTERM stops accepting connections, finishes the request in flight, and exits 0 within 10 s', async () => {
     const seams = await startSeams({ DATABASE_URL: databaseUrl, JWT_SECRET: TEST_JWT_SECRET });
@@ -118,7 +118,7 @@ describe('npm start with DATABASE_URL', () => {
     expect(seams.lines.at(-1)?.msg).toBe('stopped');
     // The request's transaction committed: the pools were closed after it, not under it.
     expect(await productSkus(product.id)).toEqual([product.sku]);
-  }, 60_000);
+  });
 });
 
 async function openIdleKeepAliveConnection(port: number): Promise<Socket> {
