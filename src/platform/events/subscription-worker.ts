@@ -198,7 +198,9 @@ export class SubscriptionWorker {
         select ${hiddenCheck} as hidden,
                -- Measured on the database's clock, which also decides when a retry is due: an app clock that runs
                -- ahead would otherwise spin on a retry that is not due yet.
-               (select greatest(0, extract(epoch from min(next_attempt_at) - clock_timestamp()) * 1000)::float8 from seams_parked
+               -- greatest() skips nulls, so without the case "nothing parked" would read as "due now" and spin.
+               (select case when min(next_attempt_at) is null then null
+                            else greatest(0, extract(epoch from min(next_attempt_at) - clock_timestamp()) * 1000)::float8 end from seams_parked
                 where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying') as in_ms
                ${last ? sql`, (select count(*) from moved) as moved` : sql``}`.execute(trx)
     ).rows[0]!;
