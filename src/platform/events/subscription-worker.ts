@@ -78,6 +78,19 @@ interface StoredEvent {
 class OptimisticBatchFailed extends Error {}
 
 /**
+ * A deadlock or serialization failure: not the event's fault, and the transaction still holds the locks of the events
+ * before it, so rolling back to the event's savepoint would only deadlock again. The whole batch is redone.
+ */
+class TransientConflict extends Error {}
+
+const TRANSIENT_CONFLICT = new Set(['40P01', '40001']);
+const MAX_CONFLICT_RETRIES = 5;
+
+function isTransientConflict(error: unknown): boolean {
+  return TRANSIENT_CONFLICT.has(String((error as { code?: unknown } | undefined)?.code));
+}
+
+/**
  * Reads one subscription partition's events from the producer's outbox and hands them to the handler, a batch per
  * transaction. The transaction also writes the inbox entries and moves the cursor, so effects and progress commit
  * together: every event's effect happens exactly once.
@@ -125,8 +138,17 @@ export class SubscriptionWorker {
       outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, false, committed));
     } catch (error) {
       if (!(error instanceof OptimisticBatchFailed)) throw error;
-      committed = [];
-      outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, true, committed));
+      for (let conflicts = 0; ; conflicts++) {
+        committed = [];
+        try {
+          outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, true, committed));
+          break;
+        } catch (retry) {
+          if (!(retry instanceof TransientConflict) || conflicts >= MAX_CONFLICT_RETRIES) throw retry;
+          // A little jitter, so the two sides of a deadlock do not meet again at once.
+          await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * (conflicts + 1)));
+        }
+      }
     }
     for (const callback of committed) {
       try {
@@ -330,6 +352,7 @@ export class SubscriptionWorker {
       await sql`release savepoint seams_event`.execute(trx);
       return undefined;
     } catch (error) {
+      if (isTransientConflict(error)) throw new TransientConflict('deadlock or serialization failure; redoing the batch', { cause: error });
       await sql`rollback to savepoint seams_event`.execute(trx);
       o.metrics.failed.add(1, { module: o.module, subscription: o.subscription });
       o.logger.warn({ err: error, eventId: row.id, event: o.eventName, attempt, subscription: o.subscription }, 'event handler failed');
