@@ -1,16 +1,20 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, tokens } from '../support/test-app.ts';
+import { buildTestApp, isolatedDatabase, tokens } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 let app: ModuleRouter;
 let admin: Record<string, string>;
+let database: Awaited<ReturnType<typeof isolatedDatabase>>;
+// Counters are per process: on the shared database, other test files' apps would handle some of these orders' events.
 beforeAll(async () => {
-  app = await buildTestApp();
+  database = await isolatedDatabase();
+  app = await buildTestApp({ databaseUrl: database.url });
   admin = tokens(app).admin;
 });
 afterAll(async () => {
   await app.close();
+  await database.drop();
 });
 
 /** Sample values by `name{labels}` from the Prometheus text format. */

@@ -13,21 +13,26 @@ const { buildApp } = await import('../../src/app.ts');
 const { modules, moduleNames } = await import('../../src/modules.ts');
 const { loadConfig } = await import('#platform/config.ts');
 const { createLogger } = await import('#platform/logger.ts');
-const { testDatabaseUrl, TEST_JWT_SECRET } = await import('../support/test-app.ts');
+const { isolatedDatabase, TEST_JWT_SECRET } = await import('../support/test-app.ts');
 const { waitFor } = await import('../support/wait-for.ts');
 
 
 type App = Awaited<ReturnType<typeof buildApp>>;
 let app: App;
 let base: string;
+let database: Awaited<ReturnType<typeof isolatedDatabase>>;
+// A database of its own: on the shared one, other test files' apps would handle some events, and their spans would be
+// recorded in other processes.
 beforeAll(async () => {
+  database = await isolatedDatabase();
   const config = loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET }, moduleNames);
-  app = await buildApp({ config, logger: createLogger('silent'), modules, databaseUrl: testDatabaseUrl() });
+  app = await buildApp({ config, logger: createLogger('silent'), modules, databaseUrl: database.url });
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 });
 afterAll(async () => {
   await app.close();
+  await database.drop();
   await sdk.shutdown();
 });
 

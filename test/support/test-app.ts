@@ -5,6 +5,8 @@ import { loadConfig } from '#platform/config.ts';
 import { createLogger } from '#platform/logger.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
+import { ensureDatabase } from '#platform/db/ensure-database.ts';
+import { dropTestDatabase, testDatabaseName } from './test-database.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
@@ -28,6 +30,19 @@ export interface TestAppOptions {
   /** Another module list than the shop's, e.g. probe modules for event-bus tests. */
   readonly modules?: readonly AnyModule[];
   readonly migrationsDir?: string;
+  /** Another database than the run's shared one (see {@link isolatedDatabase}). */
+  readonly databaseUrl?: string;
+}
+
+/**
+ * A database of the test's own, for tests that count what one process did (metrics, spans): on the shared database,
+ * the apps of other test files take their share of the events.
+ */
+export async function isolatedDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const serverUrl = inject('serverUrl');
+  const name = testDatabaseName();
+  const url = await ensureDatabase(serverUrl, name);
+  return { url, drop: () => dropTestDatabase(serverUrl, name) };
 }
 
 /** Builds the app on this run's database, as `npm start` would, with logs off unless TEST_LOG_LEVEL is set. */
@@ -41,7 +56,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<Module
     config,
     logger: createLogger(config.logLevel),
     modules,
-    databaseUrl: testDatabaseUrl(),
+    databaseUrl: options.databaseUrl ?? testDatabaseUrl(),
     ...(options.migrationsDir ? { migrationsDir: options.migrationsDir } : {}),
   });
 }
