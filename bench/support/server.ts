@@ -72,6 +72,8 @@ export async function openServer(databaseUrl: string | undefined, logger: Logger
     });
   };
 
+  await dropLeftovers(admin, drop);
+
   return {
     url: serverUrl,
     embedded: embedded !== undefined,
@@ -100,6 +102,33 @@ export async function openServer(databaseUrl: string | undefined, logger: Logger
       await embedded?.stop();
     },
   };
+}
+
+/**
+ * A benchmark that died (killed, or crashed before its cleanup) leaves its databases and module roles behind. Names
+ * carry the pid of the process that made them, and the server is on 127.0.0.1, so a pid that is no longer alive here
+ * marks a leftover.
+ */
+async function dropLeftovers(admin: <T>(run: (client: pg.Client) => Promise<T>) => Promise<T>, drop: (name: string) => Promise<void>): Promise<void> {
+  const names = await admin(async (client) => {
+    const databases = await client.query<{ name: string }>("select datname as name from pg_database where datname ~ '^seams_bench_[0-9]+_[0-9]+$'");
+    const roles = await client.query<{ name: string }>("select distinct substring(rolname from '^(seams_bench_[0-9]+_[0-9]+)_') as name from pg_roles where rolname ~ '^seams_bench_[0-9]+_[0-9]+_'");
+    return [...new Set([...databases.rows, ...roles.rows].map((row) => row.name))];
+  });
+  for (const name of names) {
+    const pid = Number(name.split('_')[2]);
+    if (pid === process.pid || isAlive(pid)) continue;
+    await drop(name).catch(() => undefined);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Server facts worth printing next to the numbers. */
