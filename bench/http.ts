@@ -245,7 +245,7 @@ async function startApp(label: string, dbUrl: string, logLevel: string, tracing 
   return startChild({
     name: label,
     args: [...APP_NODE_FLAGS, ...(tracing ? ['--import', TELEMETRY] : []), path.join(ROOT, 'src/main.ts')],
-    env: { DATABASE_URL: dbUrl, JWT_SECRET: secret, LOG_LEVEL: logLevel, PORT: String(port), HOST: '127.0.0.1', DB_POOL_MAX: CFG.poolMax, MODULES: modules },
+    env: { DATABASE_URL: dbUrl, JWT_SECRET: secret, SERVICE_TOKEN: secret, LOG_LEVEL: logLevel, PORT: String(port), HOST: '127.0.0.1', DB_POOL_MAX: CFG.poolMax, MODULES: modules },
     port,
     readyPath: '/health/ready',
     // Info-level lines under load go to /dev/null: their cost is producing them, not a disk.

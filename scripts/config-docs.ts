@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TSchema } from 'typebox';
-import { ConfigSchema, describeAllowed } from '#platform/config.ts';
+import { ConfigSchema, describeAllowed, PATTERN_VARIABLES } from '#platform/config.ts';
 
 const README = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'README.md');
 const START = '<!-- config:start -->';
@@ -45,6 +45,7 @@ function configTable(): string {
     '| variable | default | allowed values | description |',
     '| --- | --- | --- | --- |',
     ...rows,
+    ...PATTERN_VARIABLES.map((variable) => `| ${code(variable.name)} | (unset) | ${cell(variable.allowed)} | ${cell(variable.description)} |`),
   ].join('\n');
 }
 

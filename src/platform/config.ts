@@ -25,6 +25,33 @@ export const ConfigSchema = Type.Object({
     default: 'all',
     description: 'Modules this process runs: `all`, or a comma-separated list of module names.',
   }),
+  REMOTE_MODULES: Type.Optional(
+    Type.String({
+      pattern: '^\\s*[a-z][a-z0-9-]*\\s*=\\s*https?://[^,\\s]+\\s*(,\\s*[a-z][a-z0-9-]*\\s*=\\s*https?://[^,\\s]+\\s*)*$',
+      description:
+        'Where the modules this process does not run live: `payments=http://10.0.0.5:3000,inventory=http://…`. Their APIs are called over HTTP and their events arrive over NATS. A module that a local module needs must be local or listed here.',
+    }),
+  ),
+  SERVICE_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description:
+        'Shared secret that processes present to each other when one calls a module API served by another (`/internal/modules/…`). Required when REMOTE_MODULES is set or MODULES is not `all`.',
+    }),
+  ),
+  REMOTE_TIMEOUT_MS: Type.Integer({ minimum: 10, maximum: 120_000, default: 2000, description: 'Timeout of one call to a remote module API.' }),
+  REMOTE_RETRIES: Type.Integer({
+    minimum: 0,
+    maximum: 10,
+    default: 2,
+    description: 'Extra attempts of a remote call that failed by timeout, network error or 502/503/504; only for methods the contract marks idempotent.',
+  }),
+  NATS_URL: Type.Optional(
+    Type.String({
+      pattern: '^(nats|tls)://',
+      description: 'NATS JetStream server(s), comma-separated. Required when an event crosses processes (a producer or subscriber runs elsewhere); unused otherwise.',
+    }),
+  ),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Connections in each module\'s pool.' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
@@ -73,6 +100,13 @@ export interface Config {
   readonly dataDir: string;
   /** Names of the modules this process runs, in the order of the module list. */
   readonly modules: readonly string[];
+  /** Base URL of each module that runs in another process (REMOTE_MODULES). */
+  readonly remoteModules: Readonly<Record<string, string>>;
+  /** A module's own database (DATABASE_URL_<MODULE>), for the modules that have one; the rest use `databaseUrl`. */
+  readonly moduleDatabaseUrls: Readonly<Record<string, string>>;
+  readonly serviceToken: string | undefined;
+  readonly remote: { readonly timeoutMs: number; readonly retries: number };
+  readonly natsUrl: string | undefined;
   readonly dbPoolMax: number;
   readonly shutdownTimeoutMs: number;
   readonly jwtSecret: string | undefined;
@@ -122,6 +156,13 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
 
   const config = converted as RawConfig;
   const modules = parseModules(config.MODULES, knownModules);
+  const remoteModules = parseRemoteModules(config.REMOTE_MODULES, knownModules, modules);
+  const moduleDatabaseUrls = parseModuleDatabaseUrls(env, knownModules);
+  if (config.SERVICE_TOKEN === undefined && (Object.keys(remoteModules).length > 0 || modules.length < knownModules.length)) {
+    throw new ConfigError([
+      `SERVICE_TOKEN is not set: it is required when MODULES is not "all" or REMOTE_MODULES is set, so that processes can call each other's module APIs (a string of at least 32 characters, the same in every process)`,
+    ]);
+  }
   return {
     port: config.PORT,
     host: config.HOST,
@@ -129,6 +170,11 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     modules,
+    remoteModules,
+    moduleDatabaseUrls,
+    serviceToken: config.SERVICE_TOKEN,
+    remote: { timeoutMs: config.REMOTE_TIMEOUT_MS, retries: config.REMOTE_RETRIES },
+    natsUrl: config.NATS_URL,
     dbPoolMax: config.DB_POOL_MAX,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     jwtSecret: config.JWT_SECRET,
@@ -155,6 +201,53 @@ function parseModules(value: string, knownModules: readonly string[]): string[] 
   }
   return knownModules.filter((name) => requested.includes(name));
 }
+
+/** `payments=http://…,inventory=http://…` as a map; names must be known modules that do not also run here. */
+function parseRemoteModules(value: string | undefined, knownModules: readonly string[], local: readonly string[]): Record<string, string> {
+  if (value === undefined) return {};
+  const remote: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const entry of value.split(',')) {
+    const [rawName = '', ...rest] = entry.split('=');
+    const name = rawName.trim();
+    const url = rest.join('=').trim().replace(/\/+$/, '');
+    if (!knownModules.includes(name)) problems.push(`REMOTE_MODULES names "${name}", which is not a module: expected one of ${knownModules.join(', ')}`);
+    else if (local.includes(name)) problems.push(`REMOTE_MODULES names "${name}", which this process runs itself (MODULES): a module is either local or remote`);
+    else if (name in remote) problems.push(`REMOTE_MODULES names "${name}" twice`);
+    else remote[name] = url;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return remote;
+}
+
+/** The variable that gives a module its own database: `DATABASE_URL_ORDER_HISTORY` for order-history. */
+export function moduleDatabaseVariable(module: string): string {
+  return `DATABASE_URL_${module.toUpperCase().replaceAll('-', '_')}`;
+}
+
+function parseModuleDatabaseUrls(env: Record<string, string | undefined>, knownModules: readonly string[]): Record<string, string> {
+  const urls: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const module of knownModules) {
+    const variable = moduleDatabaseVariable(module);
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    if (!/^postgres(ql)?:\/\//.test(value)) problems.push(`${variable}=${JSON.stringify(value)} is not allowed: expected a postgres:// or postgresql:// URL`);
+    else urls[module] = value;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return urls;
+}
+
+/** Variables whose name is a pattern, for the README table (the schema above lists fixed names only). */
+export const PATTERN_VARIABLES = [
+  {
+    name: 'DATABASE_URL_<MODULE>',
+    allowed: 'a string matching /^postgres(ql)?:\\/\\//',
+    description:
+      "A module's own PostgreSQL database, e.g. `DATABASE_URL_PAYMENTS` (upper case, `-` as `_`). Its schema, role, migrations and event tables go there. Unset: the module uses DATABASE_URL (or the embedded server).",
+  },
+] as const;
 
 /** Says in words what a schema accepts; used in error messages and the generated README table. */
 export function describeAllowed(schema: TSchema): string {
