@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import type { ShopClient } from './shop-client.ts';
 import { tokens } from './test-app.ts';
 import { waitFor } from './wait-for.ts';
 
@@ -46,7 +46,7 @@ export interface HistoryPage {
   freshness: { lastEventAt: string | null };
 }
 
-export function shop(app: ModuleRouter) {
+export function shop(app: ShopClient) {
   const { admin } = tokens(app);
 
   async function createProduct(options: { name?: string; priceCents?: number; currency?: string } = {}): Promise<{ id: string; name: string; priceCents: number }> {

@@ -7,11 +7,12 @@ import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { ensureDatabase } from '#platform/db/ensure-database.ts';
 import { dropTestDatabase, testDatabaseName } from './test-database.ts';
+import type { ShopClient } from './shop-client.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
 
 /** Bearer headers for a customer (a fresh id unless given) and for an admin, signed with the app's secret. */
-export function tokens(app: ModuleRouter, customerId = `customer-${Math.random().toString(36).slice(2)}`) {
+export function tokens(app: Pick<ShopClient, 'jwt'>, customerId = `customer-${Math.random().toString(36).slice(2)}`) {
   return {
     customerId,
     customer: { authorization: `Bearer ${app.jwt.sign({ sub: customerId, roles: [] })}` },
