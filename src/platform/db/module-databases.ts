@@ -5,6 +5,7 @@ import { schemaName } from './database-names.ts';
 import { migrateModule } from './migrate.ts';
 import { createModuleDatabase } from './module-database.ts';
 import { grantOutboxReads, provisionModules } from './provision.ts';
+import { verifyDataBoundaries } from './verify-data-boundaries.ts';
 import { producerOf } from '../events/event-definition.ts';
 import { migrateEventTables } from '../events/event-tables.ts';
 import type { AnyModule } from '../modules/define-module.ts';
@@ -23,7 +24,8 @@ export interface ModuleDatabasesOptions {
 /**
  * Everything the modules need from the database, in order: a schema and a role each; the event-bus tables and then
  * the module's own migrations, both run under that role; and the read grants on producers' outboxes that the
- * subscriptions in the manifests call for. Returns each module's own Kysely.
+ * subscriptions in the manifests call for; then the check that no role holds more than that. Returns each module's own
+ * Kysely.
  */
 export async function prepareModuleDatabases(options: ModuleDatabasesOptions): Promise<Map<string, Kysely<unknown>>> {
   const { modules, logger } = options;
@@ -49,5 +51,11 @@ export async function prepareModuleDatabases(options: ModuleDatabasesOptions): P
       (module.subscriptions ?? []).map((subscription) => ({ subscriberRole: roleOf.get(module.name)!, producerSchema: schemaName(producerOf(subscription.event)) })),
     ),
   );
+  // Before anything is served: a role that can reach another module's data stops the start, not a later query.
+  const producerSchemasOf = (name: string) => (modules.find((module) => module.name === name)?.subscriptions ?? []).map((subscription) => schemaName(producerOf(subscription.event)));
+  await verifyDataBoundaries(options.url, provisioned.map(({ module, role, schema }) => ({ module, role, schema, producerSchemas: producerSchemasOf(module) }))).catch(async (error: unknown) => {
+    await Promise.all([...databases.values()].map((db) => db.destroy()));
+    throw error;
+  });
   return databases;
 }
