@@ -1,36 +1,23 @@
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { testDatabaseUrl } from '../support/test-app.ts';
 import { killLeftovers, startSeams, TEST_JWT_SECRET } from '../process/seams-process.ts';
+import { otlpAttribute, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 
-/** A real OTLP/HTTP receiver on 127.0.0.1: it decodes the JSON the exporters send and keeps it. */
-const received: { traces: OtlpTraces[]; metrics: OtlpMetrics[] } = { traces: [], metrics: [] };
-let receiver: Server;
+let receiver: OtlpReceiver;
 let endpoint: string;
-
-type Attribute = { key: string; value: { stringValue?: string } };
-type OtlpTraces = { resourceSpans: Array<{ resource: { attributes: Attribute[] }; scopeSpans: Array<{ spans: Array<{ name: string; traceId: string; attributes: Attribute[] }> }> }> };
-type OtlpMetrics = { resourceMetrics: Array<{ resource: { attributes: Attribute[] }; scopeMetrics: Array<{ metrics: Array<{ name: string }> }> }> };
+let received: OtlpReceiver['received'];
 
 beforeAll(async () => {
-  receiver = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk) => (body += chunk));
-    request.on('end', () => {
-      if (request.url === '/v1/traces') received.traces.push(JSON.parse(body));
-      if (request.url === '/v1/metrics') received.metrics.push(JSON.parse(body));
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(receiver.address() as { port: number }).port}`;
+  receiver = await startOtlpReceiver();
+  endpoint = receiver.endpoint;
+  received = receiver.received;
 });
 afterAll(async () => {
   await killLeftovers();
-  await new Promise((resolve) => receiver.close(resolve));
+  await receiver.close();
 });
 
-const attribute = (attributes: Attribute[], key: string) => attributes.find((entry) => entry.key === key)?.value.stringValue;
+const attribute = otlpAttribute;
 
 it('exports traces and metrics over OTLP/HTTP with the service name and resource attributes', async () => {
   const seams = await startSeams({
