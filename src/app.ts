@@ -21,7 +21,10 @@ import { metricsRoute } from '#platform/http/metrics-route.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { createAppContainer, handlerName, key, registerModules, resolveAll } from '#platform/modules/module-container.ts';
-import { assertNoSyncCycle, validateModules } from '#platform/modules/module-registry.ts';
+import { assertNoSyncCycle } from '#platform/modules/module-registry.ts';
+import { serveContracts } from '#platform/modules/contract-server.ts';
+import { createRemoteApis } from '#platform/modules/remote-client.ts';
+import { resolveTopology } from '#platform/modules/topology.ts';
 import { createAppMetrics } from '#platform/telemetry/app-metrics.ts';
 import { currentTraceCarrier } from '#platform/telemetry/tracing.ts';
 
@@ -48,8 +51,8 @@ export interface AppOptions {
 export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const { config, logger } = options;
   if (!config.jwtSecret) throw new ConfigError(['JWT_SECRET is not set: expected a string of at least 32 characters']);
-  validateModules(options.modules, config.modules);
-  const local = options.modules.filter((module) => config.modules.includes(module.name));
+  const topology = resolveTopology(options.modules, config.modules, config.remoteModules);
+  const local = topology.local;
 
   const metrics = createAppMetrics({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.endpoint });
   // Bound once the bus exists; commits that publish before then are found by the bus's first pass.
@@ -83,9 +86,10 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     config,
     events: createPublisher(module.name, currentTraceCarrier),
     metrics: metrics.meter(`seams.${module.name}`),
-  }));
+  }), createRemoteApis(topology.remote, { serviceToken: config.serviceToken, ...config.remote, logger }));
   resolveAll(container, local);
   assertNoSyncCycle(calls);
+  await serveContracts(app, container, local, config.serviceToken);
 
   const subscriptions = listSubscriptions(local);
   const bus = await createEventBus({

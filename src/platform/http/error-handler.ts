@@ -3,7 +3,8 @@ import type { ModuleRouter } from './module-router.ts';
 import { AppError, type AppErrorKind } from '../errors.ts';
 import { PROBLEM_CONTENT_TYPE, problem, type Problem } from './problem.ts';
 
-const STATUS_BY_KIND: Record<AppErrorKind, number> = {
+/** The HTTP status of each kind of {@link AppError}; remote clients map statuses back through it. */
+export const STATUS_BY_KIND: Record<AppErrorKind, number> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,

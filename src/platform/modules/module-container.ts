@@ -30,20 +30,29 @@ export const handlerName = (subscription: string) => `handler:${subscription}`;
  * of the container with only what its module may see: its own registrations, its platform services, and the API of
  * each module it declared in `dependsOn`. A name outside that view throws a {@link ModuleWiringError} that says what
  * to declare, so reaching into another module fails at start-up rather than in production.
+ *
+ * `remoteApis` are the clients of modules that run in another process (by module name): each is registered where
+ * that module's API would be, so `<name>Api` resolves to it, behind the same tracing wrapper, and callers cannot tell.
  */
 export function registerModules(
   container: AwilixContainer,
   modules: readonly AnyModule[],
   servicesFor: (module: AnyModule) => PlatformServices,
+  remoteApis: ReadonlyMap<string, object> = new Map(),
 ): { viewOf: (module: string) => Record<string, unknown>; calls: ReadonlyMap<string, ReadonlySet<string>> } {
-  const all = new Map(modules.map((module) => [module.name, module]));
+  for (const [name, api] of remoteApis) container.register(key(name, 'api'), asValue(api));
+  // Container name of each API a module may be given (`catalogApi`) -> the module that provides it, here or remote.
+  const providers = new Map([
+    ...modules.filter((module) => module.api).map((module) => [apiDependencyName(module.name), module.name] as const),
+    ...[...remoteApis.keys()].map((name) => [apiDependencyName(name), name] as const),
+  ]);
   const views = new Map<string, Record<string, unknown>>();
   const calls = new Map<string, Set<string>>(modules.map((module) => [module.name, new Set<string>()]));
 
   for (const module of modules) {
     const services = servicesFor(module);
     for (const [name, value] of Object.entries(services)) container.register(key(module.name, name), asValue(value));
-    const view = moduleView(container, module, all, Object.keys(services), calls.get(module.name)!);
+    const view = moduleView(container, module, providers, Object.keys(services), calls.get(module.name)!);
     views.set(module.name, view);
     const factories: Record<string, Factory> = { ...module.register };
     if (module.api) factories.api = module.api;
@@ -99,12 +108,11 @@ function tracedApi(api: Record<string, (input: unknown) => Promise<unknown>>, pr
 function moduleView(
   container: AwilixContainer,
   module: AnyModule,
-  all: Map<string, AnyModule>,
+  apis: ReadonlyMap<string, string>,
   serviceNames: string[],
   calls: Set<string>,
 ): Record<string, unknown> {
   const own = new Set([...serviceNames, ...Object.keys(module.register ?? {}), ...(module.api ? ['api'] : [])]);
-  const apis = new Map([...all.values()].filter((other) => other.api).map((other) => [apiDependencyName(other.name), other.name]));
 
   return new Proxy(
     {},

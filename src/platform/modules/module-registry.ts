@@ -2,10 +2,11 @@ import type { AnyModule } from './define-module.ts';
 import { ModuleWiringError } from './module-container.ts';
 
 /**
- * Checks the module list as a whole: names are unique, every declared dependency names a known module, synchronous
- * dependencies form no cycle, and every dependency of a module this process runs is run here too.
+ * Checks the module list as a whole: names are unique and every declared dependency names a known module. Returns the
+ * modules by name. Which of them this process runs, and whether it can reach what they need, is the topology's
+ * check (topology.ts).
  */
-export function validateModules(all: readonly AnyModule[], local: readonly string[]): void {
+export function validateModules(all: readonly AnyModule[]): ReadonlyMap<string, AnyModule> {
   const byName = new Map<string, AnyModule>();
   for (const module of all) {
     if (byName.has(module.name)) throw new ModuleWiringError(`Two modules are named "${module.name}"`);
@@ -18,15 +19,7 @@ export function validateModules(all: readonly AnyModule[], local: readonly strin
       }
     }
   }
-  for (const name of local) {
-    const module = byName.get(name);
-    if (!module) throw new ModuleWiringError(`Module "${name}" is not in src/modules.ts`);
-    for (const dependency of Object.keys(module.dependsOn)) {
-      if (!local.includes(dependency)) {
-        throw new ModuleWiringError(`Module "${name}" needs "${dependency}", which this process neither runs nor knows where to reach. Add it to MODULES.`);
-      }
-    }
-  }
+  return byName;
 }
 
 /**

@@ -4,6 +4,7 @@ import { defineContract } from './contract.ts';
 import { defineModule } from './define-module.ts';
 import { createAppContainer, registerModules, resolveAll, ModuleWiringError } from './module-container.ts';
 import { assertNoSyncCycle, validateModules } from './module-registry.ts';
+import { resolveTopology } from './topology.ts';
 import { defineEvent } from '../events/event-definition.ts';
 import { subscribe } from '../events/subscription.ts';
 
@@ -67,11 +68,28 @@ describe('module wiring at start-up', () => {
     expect(() => assertNoSyncCycle(wire(c, d).calls)).not.toThrow();
   });
 
-  it('refuses a dependency on a module that is not in the list, or one that this process does not run', () => {
+  it('refuses a dependency on a module that is not in the list, or one that this process neither runs nor reaches', () => {
     const orphan = defineModule({ name: 'orphan', owners: ['@t'], dependsOn: { ghost: 'x' } });
-    expect(() => validateModules([orphan], ['orphan'])).toThrow(/declares a dependency on "ghost", which is not in src\/modules.ts/);
+    expect(() => validateModules([orphan])).toThrow(/declares a dependency on "ghost", which is not in src\/modules.ts/);
     const user = defineModule({ name: 'user', owners: ['@t'], dependsOn: { prices: 'x' } });
-    expect(() => validateModules([prices, user], ['user'])).toThrow(/Module "user" needs "prices", which this process neither runs nor knows where to reach/);
+    expect(() => resolveTopology([prices, user], ['user'], {})).toThrow(
+      /neither runs nor knows where to reach a module it needs:\n {2}- "prices" \(needed by "user"\): add it to MODULES, or to REMOTE_MODULES as prices=http:\/\/<host>:<port>/,
+    );
+    const topology = resolveTopology([prices, user], ['user'], { prices: 'http://127.0.0.1:4001' });
+    expect(topology.local.map((module) => module.name)).toEqual(['user']);
+    expect(topology.remote).toEqual([{ module: prices, url: 'http://127.0.0.1:4001' }]);
+  });
+
+  it('gives a module the client of a remote module where the local API would be, behind the same wrapper', async () => {
+    const shop = defineModule({ name: 'shop', owners: ['@t'], dependsOn: { prices: 'x' }, register: { checkout: ({ pricesApi }: { pricesApi: unknown }) => pricesApi } });
+    const container = createAppContainer();
+    const remote = { quote: async () => ({ cents: 42 }) };
+    const { calls } = registerModules(container, [shop], () => ({}), new Map([['prices', remote]]));
+    resolveAll(container, [shop]);
+    const pricesApi = container.resolve<{ quote: (input: object) => Promise<{ cents: number }> }>('shop/checkout');
+    expect(pricesApi).not.toBe(remote);
+    await expect(pricesApi.quote({})).resolves.toEqual({ cents: 42 });
+    expect([...calls.get('shop')!]).toEqual(['prices']);
   });
 
   it('refuses bad manifests: names, owners, reasons', () => {
