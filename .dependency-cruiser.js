@@ -3,39 +3,69 @@
 //
 // Paths in rules are regular expressions on paths relative to the repository root, with forward slashes.
 // This file is ESM (package.json has "type": "module"); dependency-cruiser reads its default export.
+//
+// The rules between modules are generated from the module manifests (modules/<name>/index.ts), read statically by
+// scripts/boundaries-manifests.ts (see there why they are parsed rather than imported). Node >= 22.18 loads that .ts
+// file by stripping its types, so `npx depcruise` gets the same rules as `npm run check:boundaries`.
+
+import { fileURLToPath } from 'node:url';
+import { readManifests } from './scripts/boundaries-manifests.ts';
 
 /** @import { IConfiguration, IForbiddenRuleType } from 'dependency-cruiser' */
+/** @import { ManifestFacts } from './scripts/boundaries-manifests.ts' */
 
 /** Test code: the test/ folder and every `*.test.ts` beside the code. */
 const TEST_CODE = ['^test/', '\\.test\\.ts$'];
 
+/** Where the process starts: everything in production must be reachable from one of these (see `no-orphans`). */
+const ENTRY_POINTS = ['^src/main\\.ts$', '^src/telemetry\\.ts$', '^scripts/'];
+
 /**
- * The rules about how modules reach each other.
+ * npm packages that tie code to a framework or to the database, as dependency-cruiser resolves them: a path into
+ * node_modules (relative, so `../node_modules/` when node_modules is a link to another folder).
+ */
+const FRAMEWORK_PACKAGES = '(^|/)node_modules/(@types/)?(fastify|@fastify/[^/]+|kysely|pg|pg-[^/]+|awilix|pino|pino-[^/]+|@opentelemetry/[^/]+)/';
+const DATABASE_PACKAGES = '(^|/)node_modules/(@types/)?(kysely|pg|pg-[^/]+)/';
+
+/** @param {string} text */
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The rules about how modules reach each other, generated from the manifests: one rule per folder under modules/,
+ * allowing its own folder plus the contract.ts of each module it declares in `dependsOn`. Everything else under
+ * modules/ (other modules' internals, undeclared modules' contracts) is forbidden. Manifests are left to their own
+ * rule, so an import of another module's index.ts is reported once.
  *
- * Today every module may import every other module's `contract.ts`, so one rule with a back-reference (`$1` is the
- * importing module's own folder) covers them all. When modules must declare their dependencies, this function will
- * take the manifests (`modules/<name>/index.ts`: name + dependsOn) and return one rule per module whose allowed
- * targets are its own folder plus the contracts it declared; the rest of this file stays as it is.
- *
+ * @param {readonly ManifestFacts[]} manifests
  * @returns {IForbiddenRuleType[]}
  */
-export function moduleBoundaryRules() {
-  return [
-    {
-      name: 'module-internals-are-private',
+export function moduleBoundaryRules(manifests) {
+  const perModule = manifests.map(({ name, manifest, dependsOn }) => {
+    const declared = Object.keys(dependsOn).sort();
+    const manifestFile = manifest ?? `modules/${name}/index.ts (it has none yet)`;
+    return {
+      name: `${name}-uses-only-declared-modules`,
       severity: 'error',
       comment:
-        "A module imported another module's private code. Everything in modules/<name>/ except contract.ts " +
-        '(http/, application/, domain/, infrastructure/) belongs to that module alone, so that it can change it, or ' +
-        "be extracted into its own service, without breaking anyone. Import the other module's contract.ts " +
-        "instead (its API interface, DTOs and event schemas) and get the implementation injected; if what you need " +
-        'is not in the contract, ask its owners to add it there.',
-      from: { path: '^modules/([^/]+)/' },
+        `modules/${name}/ may import its own files and, of other modules, only the contract.ts of a module it ` +
+        `declares in dependsOn in ${manifestFile} (today: ${declared.length ? declared.join(', ') : 'none'}). ` +
+        "Another module's http/, application/, domain/ and infrastructure/ are that module's own: import its " +
+        "contract.ts instead and get the implementation injected as <module>Api. To use a module not declared yet, " +
+        `add it with a reason (dependsOn: { <module>: '<why>' }), which its owners review; or do without it, for ` +
+        'example by reacting to its events.',
+      from: { path: `^modules/${escapeRegExp(name)}/` },
       to: {
         path: '^modules/',
-        pathNot: ['^modules/$1/', '^modules/[^/]+/contract\\.ts$', '^modules/[^/]+/index\\.ts$'],
+        pathNot: [
+          `^modules/${escapeRegExp(name)}/`,
+          ...declared.map((dependency) => `^modules/${escapeRegExp(dependency)}/contract\\.ts$`),
+          '^modules/[^/]+/index\\.ts$',
+        ],
       },
-    },
+    };
+  });
+  return [
+    .../** @type {IForbiddenRuleType[]} */ (perModule),
     {
       name: 'module-manifest-only-in-composition-root',
       severity: 'error',
@@ -45,6 +75,90 @@ export function moduleBoundaryRules() {
         'running module gets it from the app built by src/app.ts (tests: test/support/test-app.ts).',
       from: { pathNot: '^src/modules\\.ts$' },
       to: { path: '^modules/[^/]+/index\\.ts$' },
+    },
+  ];
+}
+
+/**
+ * Rules for the layers inside a module: http/ (routes) -> application/ (use cases) -> domain/ (pure rules), with
+ * infrastructure/ (tables, repositories, adapters) injected into application/. Tests beside the code are exempt: they
+ * set up rows and wire things by hand.
+ *
+ * @returns {IForbiddenRuleType[]}
+ */
+export function layerRules() {
+  return [
+    {
+      name: 'domain-is-pure',
+      severity: 'error',
+      comment:
+        'domain/ holds the business rules in plain TypeScript, and reaches no framework or database package ' +
+        '(fastify, kysely, pg, awilix, pino, OpenTelemetry), not even through another file or the platform (`via` ' +
+        'shows the path). That keeps the rules testable without a server or database and lets the frameworks change ' +
+        'under them. Return values or throw an AppError from #platform/errors.ts; let application/ do the I/O, and ' +
+        'infrastructure/ talk to the database.',
+      from: { path: '^modules/[^/]+/domain/', pathNot: TEST_CODE },
+      to: { path: FRAMEWORK_PACKAGES, reachable: true },
+    },
+    {
+      name: 'domain-imports-no-other-layer',
+      severity: 'error',
+      comment:
+        "domain/ imported its module's http/, application/ or infrastructure/. The domain is the centre the other " +
+        'layers depend on, never the other way round. Move what the domain needs into domain/, or have application/ ' +
+        'pass it in as a plain value.',
+      from: { path: '^modules/([^/]+)/domain/', pathNot: TEST_CODE },
+      to: { path: '^modules/$1/(http|application|infrastructure)/' },
+    },
+    {
+      name: 'http-not-to-infrastructure',
+      severity: 'error',
+      comment:
+        "http/ imported its module's infrastructure/ (a repository or a table type). Routes call a use case in " +
+        'application/ and speak its types; the use case uses the repository. Then the tables can change without ' +
+        'touching the API, and the API cannot leak a row by accident. Add or extend a use case in application/.',
+      from: { path: '^modules/([^/]+)/http/', pathNot: TEST_CODE },
+      to: { path: '^modules/$1/infrastructure/' },
+    },
+    {
+      name: 'database-access-only-in-infrastructure',
+      severity: 'error',
+      comment:
+        "Production code outside a module's infrastructure/ (and the platform's src/platform/db/ and " +
+        'src/platform/events/) imported kysely or pg at run time. SQL and connections belong in repositories, so the ' +
+        "rest of the code does not depend on how data is stored. Move the query into a repository in the module's " +
+        'infrastructure/ and inject it (platform code: into src/platform/db/). `import type` is fine (a use case may take a `Transaction` so that the ' +
+        'compiler makes its callers open one). src/platform/events/ is allowed because the outbox and the ' +
+        'subscription state are Postgres tables written in the same transaction as the module\'s own.',
+      from: {
+        path: '^(src|modules)/',
+        pathNot: [...TEST_CODE, '^modules/[^/]+/infrastructure/', '^src/platform/db/', '^src/platform/events/'],
+      },
+      to: { path: DATABASE_PACKAGES, dependencyTypesNot: ['type-only'] },
+    },
+  ];
+}
+
+/**
+ * Rules that keep contracts cheap to import.
+ *
+ * @returns {IForbiddenRuleType[]}
+ */
+export function contractRules() {
+  return [
+    {
+      name: 'contract-stays-light',
+      severity: 'error',
+      comment:
+        "A contract.ts imported something other than the platform's contract helpers (#platform/modules/contract.ts, " +
+        '#platform/events/event-definition.ts) and typebox. Every module that depends on this one imports its ' +
+        'contract, so whatever the contract imports, they load and depend on too: its implementation, its tables, ' +
+        'a framework. Declare the schemas in the contract itself (TypeBox), and keep types of the implementation in ' +
+        'the implementation.',
+      from: { path: '^modules/[^/]+/contract\\.ts$' },
+      to: {
+        pathNot: ['^src/platform/modules/contract\\.ts$', '^src/platform/events/event-definition\\.ts$', '(^|/)node_modules/typebox/'],
+      },
     },
   ];
 }
@@ -155,12 +269,32 @@ export function hygieneRules() {
       from: {},
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
     },
+    {
+      name: 'no-orphans',
+      severity: 'error',
+      comment:
+        'Nothing reaches this production file from where the app starts (src/main.ts, src/telemetry.ts) or from a ' +
+        'script in scripts/: it is dead code, or it was meant to be wired in and is not. Import it where it is ' +
+        'needed (a module through its index.ts, a module list entry in src/modules.ts), or delete it. Code only ' +
+        'tests use belongs in test/. Migrations are exempt: the migrator loads them by folder.',
+      from: { path: ENTRY_POINTS },
+      to: { path: '^(src|modules)/', pathNot: [...TEST_CODE, ...ENTRY_POINTS, '\\.d\\.ts$'], reachable: false },
+    },
   ];
 }
 
+const projectRoot = fileURLToPath(new URL('.', import.meta.url));
+
 /** @type {IConfiguration} */
 export default {
-  forbidden: [...moduleBoundaryRules(), ...platformRules(), ...migrationRules(), ...hygieneRules()],
+  forbidden: [
+    ...moduleBoundaryRules(readManifests(projectRoot)),
+    ...layerRules(),
+    ...contractRules(),
+    ...platformRules(),
+    ...migrationRules(),
+    ...hygieneRules(),
+  ],
   options: {
     doNotFollow: { path: 'node_modules' },
     // Catch `import type` too: a type import of another module's internals couples the two just the same.
