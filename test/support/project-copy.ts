@@ -35,10 +35,10 @@ export async function editFile(dir: string, file: string, from: string, to: stri
   await writeFile(target, text.replace(from, to));
 }
 
-/** Runs `node <dir>/<script> [args]` in `dir`. */
-export function runScript(dir: string, script: string, args: readonly string[]): Promise<ScriptRun> {
+/** Runs `node <dir>/<script> [args]` in `dir`, with `env` added to this process's environment. */
+export function runScript(dir: string, script: string, args: readonly string[], env: Record<string, string> = {}): Promise<ScriptRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(dir, script), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(dir, script), ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
