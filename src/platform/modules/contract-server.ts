@@ -26,6 +26,7 @@ export async function serveContracts(app: ModuleRouter, container: AwilixContain
   await app.register(async (scope) => {
     scope.addHook('onRequest', serviceTokenGuard(serviceToken));
     for (const module of served) {
+      const api = container.resolve<Record<string, (input: unknown) => Promise<unknown>>>(key(module.name, 'api'));
       const methods = Object.entries(module.contract!.methods as Record<string, ContractMethod>);
       for (const [method, definition] of methods) {
         const output = Compile(definition.output);
@@ -34,7 +35,6 @@ export async function serveContracts(app: ModuleRouter, container: AwilixContain
           { schema: { hide: true, body: definition.input, response: { 200: definition.output } } },
           async (request) => {
             request.log = request.log.child({ module: module.name });
-            const api = container.resolve<Record<string, (input: unknown) => Promise<unknown>>>(key(module.name, 'api'));
             const result = await api[method]!(request.body);
             if (!output.Check(result)) {
               const first = [...output.Errors(result)][0];
