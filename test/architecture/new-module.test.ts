@@ -1,0 +1,149 @@
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
+const SCRIPT = 'scripts/new-module.ts';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to its end and reports how it ended, whatever the exit code. */
+function run(command: string, args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd: options.cwd, env: options.env ?? process.env, timeout: options.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const output = (result: Run) => `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`;
+
+describe('npm run new:module refuses a bad name, says why, and writes nothing', () => {
+  it.each([
+    ['an existing module', 'catalog', /Module "catalog" already exists \(modules\/catalog\/ is there\)/],
+    ['uppercase letters', 'Billing', /"Billing" has uppercase letters.*Use "billing" instead/],
+    ['camelCase', 'orderNotes', /"orderNotes" has uppercase letters.*Use "order-notes" instead/],
+    ['an underscore', 'order_notes', /"order_notes" is not kebab-case.*Use "order-notes" instead/],
+    ['a leading digit', '2fa', /"2fa" is not kebab-case/],
+    ['a doubled dash', 'order--notes', /"order--notes" is not kebab-case/],
+    ['the MODULES keyword', 'all', /"all" is reserved: MODULES=all means "every module"/],
+    ['the platform', 'platform', /"platform" is reserved: src\/platform is the framework/],
+    ['a platform route', 'health', /"health" is reserved: the platform answers \/health\/live/],
+    ["PostgreSQL's default schema", 'public', /"public" is reserved: PostgreSQL's default schema/],
+    ['a technical role', 'shared', /"shared" is reserved: a module is a business capability/],
+    ['a pg_ schema', 'pg-stats', /"pg-stats" is reserved: PostgreSQL keeps schema names starting with pg_/],
+    ['an SQL reserved word', 'order', /"order" is a reserved word in SQL.*e\.g\. "orders"/],
+    ["another module's route prefix", 'me', /routes under \/me\/, a route prefix that modules\/order-history\/.* already uses/],
+    ['a too long name', `a${'-b'.repeat(25)}`, /is 51 characters long; keep it to 40 or fewer/],
+  ])('refuses %s (%s)', async (_case, name, message) => {
+    const result = await run(process.execPath, [SCRIPT, name], { cwd: projectRoot });
+
+    expect(result.code, output(result)).toBe(1);
+    expect(result.stderr).toMatch(message);
+    expect(result.stdout).toBe('');
+    if (name !== 'catalog') expect(existsSync(path.join(projectRoot, 'modules', name))).toBe(false);
+  });
+
+  it('refuses no name and two names, with the usage', async () => {
+    for (const args of [[], ['billing', 'invoices']]) {
+      const result = await run(process.execPath, [SCRIPT, ...args], { cwd: projectRoot });
+      expect(result.code, output(result)).toBe(1);
+      expect(result.stderr).toContain('Usage: npm run new:module -- <name>');
+    }
+  });
+
+  it('refuses an owner CODEOWNERS could not use', async () => {
+    const result = await run(process.execPath, [SCRIPT, 'loyalty-points', '--owner', 'loyalty team'], { cwd: projectRoot });
+    expect(result.code, output(result)).toBe(1);
+    expect(result.stderr).toContain('--owner "loyalty team" is not a GitHub user');
+    expect(existsSync(path.join(projectRoot, 'modules/loyalty-points'))).toBe(false);
+  });
+});
+
+/** Every file of the project as git sees it (tracked, or new and not ignored): what a clone plus local work holds. */
+async function projectFiles(): Promise<string[]> {
+  const result = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: projectRoot });
+  if (result.code !== 0) throw new Error(`git ls-files failed: ${output(result)}`);
+  return result.stdout.split('\0').filter((file) => file && existsSync(path.join(projectRoot, file)));
+}
+
+/** A copy of the project to scaffold into, sharing this one's node_modules. */
+async function copyProject(): Promise<string> {
+  const copy = mkdtempSync(path.join(os.tmpdir(), 'seams-new-module-'));
+  for (const file of await projectFiles()) {
+    mkdirSync(path.dirname(path.join(copy, file)), { recursive: true });
+    cpSync(path.join(projectRoot, file), path.join(copy, file));
+  }
+  symlinkSync(path.join(projectRoot, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
+  return copy;
+}
+
+/** Does what the generator's first step says: import the module in src/modules.ts and append it to the list. */
+function addToModuleList(root: string, importLine: string, moduleVariable: string): void {
+  const file = path.join(root, 'src/modules.ts');
+  const source = readFileSync(file, 'utf8');
+  const lastImport = [...source.matchAll(/^import .*;$/gm)].at(-1)!;
+  const withImport = `${source.slice(0, lastImport.index + lastImport[0].length)}\n${importLine}${source.slice(lastImport.index + lastImport[0].length)}`;
+  const list = /(export const modules\b[^=]*=\s*\[)([^\]]*?)(,?\s*)\]/;
+  expect(withImport, 'src/modules.ts has no `export const modules = [...]` list').toMatch(list);
+  writeFileSync(file, withImport.replace(list, (_, head: string, items: string, tail: string) => `${head}${items}, ${moduleVariable}${tail}]`));
+}
+
+let copy: string | undefined;
+afterAll(() => {
+  if (copy) rmSync(copy, { recursive: true, force: true });
+});
+
+// Slow by nature (a whole `npm run check` of a project copy, then its tests on a fresh database), hence the timeout.
+it('creates a module that, once listed in src/modules.ts and the printed generators run, passes npm run check and its tests', { timeout: 900_000 }, async () => {
+  copy = await copyProject();
+  const npm = (args: string[], env: NodeJS.ProcessEnv = process.env) => run('npm', args, { cwd: copy!, env, timeoutMs: 600_000 });
+
+  const created = await npm(['run', '--silent', 'new:module', '--', 'loyalty-points']);
+  expect(created.code, output(created)).toBe(0);
+  for (const file of [
+    'modules/loyalty-points/index.ts',
+    'modules/loyalty-points/contract.ts',
+    'modules/loyalty-points/http/examples-routes.ts',
+    'modules/loyalty-points/http/examples-routes.test.ts',
+    'modules/loyalty-points/application/example-use-cases.ts',
+    'modules/loyalty-points/infrastructure/examples-repository.ts',
+    'modules/loyalty-points/infrastructure/examples.table.ts',
+    'migrations/loyalty-points/0001_create_examples.ts',
+  ]) {
+    expect(existsSync(path.join(copy, file)), file).toBe(true);
+  }
+
+  // Follow the printed steps, as a person would: the import line, then each `npm run <generator>` it lists.
+  const importLine = created.stdout.match(/^\s*(import \{ loyaltyPointsModule \} from '\.\.\/modules\/loyalty-points\/index\.ts';)$/m)?.[1];
+  expect(importLine, created.stdout).toBeDefined();
+  addToModuleList(copy, importLine!, 'loyaltyPointsModule');
+  const generators = [...created.stdout.matchAll(/^\s+npm run (\S+)$/gm)].map((match) => match[1]!).filter((script) => script !== 'check');
+  for (const script of generators) {
+    const generated = await npm(['run', script]);
+    expect(generated.code, `npm run ${script}\n${output(generated)}`).toBe(0);
+  }
+  expect(created.stdout).toContain('npm run check');
+  expect(created.stdout).toContain('npm test -- modules/loyalty-points');
+
+  const check = await npm(['run', 'check']);
+  expect(check.code, `npm run check in the copy\n${output(check)}`).toBe(0);
+
+  // Its own tests, and the cross-module permission test (which now covers it too), on a fresh database of the copy's
+  // own run, on the server this run uses.
+  const tests = await npm(['test', '--', '--reporter=verbose', 'modules/loyalty-points', 'test/architecture/cross-module-access.test.ts'], {
+    ...process.env,
+    DATABASE_URL: inject('serverUrl'),
+  });
+  expect(tests.code, `npm test in the copy\n${output(tests)}`).toBe(0);
+  expect(tests.stdout).toMatch(/modules\/loyalty-points\/http\/examples-routes\.test\.ts/);
+  expect(tests.stdout).toMatch(/module "loyalty-points"/);
+});
