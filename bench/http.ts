@@ -10,8 +10,6 @@
 //             bare         bench/http-bare-server.ts: fastify + pg, same table, same SQL, same superuser, same pool size
 //             app MODULES=catalog  the catalog alone: no event-bus workers beside the requests (APP_CATALOG_ONLY=1)
 //             app@info     the app at LOG_LEVEL=info, stdout to /dev/null (APP_INFO=1)
-//             app+tracing  the app with `--import src/telemetry.ts` (OpenTelemetry spans made; exported only if
-//                          OTEL_EXPORTER_OTLP_ENDPOINT is set), when APP_TRACING=1 and src/telemetry.ts exists
 //             bare+...     VARIANTS: the bare server with one piece of the app switched on each (see PRESETS), to find
 //                          where the gap goes. VARIANTS=all runs every preset (raise MAX_SECS).
 //   orders  when src/modules.ts registers ordering (with inventory and payments): POST /orders for DURATION s with
@@ -19,6 +17,10 @@
 //           stock set through PUT /inventory/items/:id), then waits until every order placed in the window is
 //           confirmed or cancelled (read from ordering.orders); completed orders/s = orders / (first placed -> last
 //           settled). Medians of RUNS; all orders of the warm-up settle before the first window.
+//   tracing the read with tracing on (always-on sampling, batch exporter to a local OTLP/HTTP receiver that counts the
+//           spans) against tracing off (OTEL_SDK_DISABLED=true), in TRACING_PAIRS interleaved pairs of short windows:
+//           bench/http-tracing.ts. Prints per-pair ratios, their median against the 15 % target, and the machine load.
+//           Alone: `npm run bench:http:tracing`.
 //
 // One server runs at a time: each is started for its run's windows and stopped after, since an idle app is not idle
 // (its event bus works in the background; the first line of output says how much) and would slow whatever runs
@@ -32,7 +34,10 @@
 // Env: DATABASE_URL  a server where we may create databases and roles (a fresh one is made and dropped); unset: an
 //                    embedded PostgreSQL with its data in .data/bench-http-postgres
 //      RUNS (3) DURATION (10) WARMUP (3) CONNECTIONS (32) DB_POOL_MAX (10, app and bare alike)
-//      LOG_LEVEL (warn) APP_CATALOG_ONLY (1) APP_INFO (1) APP_TRACING (1) VARIANTS (none; a list of PRESETS, or all)
+//      LOG_LEVEL (warn) APP_CATALOG_ONLY (1) APP_INFO (1) VARIANTS (none; a list of PRESETS, or all)
+//      TRACING_PAIRS (6; 0 skips the tracing phase) TRACING_SECS (8) TRACING_WARMUP (2)
+//      TRACING_OFF (disabled: OTEL_SDK_DISABLED=true with the same --import, as `npm start` runs; no-import: no --import)
+//      TRACING_ON_ENV (extra env of the tracing-on app only, NAME=value,NAME=value: to take the cost apart)
 //      IDLE_SECS (5; the idle app's own CPU use, measured first) READS (1; 0 skips the reads)
 //      RATE (1000 req/s; 0 skips the open-loop windows) RATE_SECS (5)
 //      ORDERS (1: the orders phase, when ordering is registered) ORDER_PRODUCTS (10) DRAIN_TIMEOUT_SECS (300)
@@ -41,7 +46,7 @@
 //      APP_NODE_FLAGS / BARE_NODE_FLAGS (extra node flags, e.g. --cpu-prof --cpu-prof-dir=.data/bench-http-logs/prof)
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,6 +57,7 @@ import { roleName, withDatabase } from '#platform/db/database-names.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
 import { ident } from '#platform/db/provision.ts';
 import { moduleNames } from '../src/modules.ts';
+import { tracingPhase, type TracingResult } from './http-tracing.ts';
 import { cpuMs, f0, f1, f2, freePort, load, median, signToken, startChild, stopAllChildren, table, type ChildServer, type LoadOptions, type LoadResult } from './http-support.ts';
 
 const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
@@ -63,7 +69,16 @@ const CFG = {
   logLevel: env('LOG_LEVEL', 'warn'),
   appInfo: env('APP_INFO', '1') === '1',
   appCatalogOnly: env('APP_CATALOG_ONLY', '1') === '1',
-  appTracing: env('APP_TRACING', '1') === '1',
+  tracingPairs: Number(env('TRACING_PAIRS', '6')),
+  tracingSecs: Number(env('TRACING_SECS', '8')),
+  tracingWarmup: Number(env('TRACING_WARMUP', '2')),
+  tracingOff: env('TRACING_OFF', 'disabled'),
+  tracingOnEnv: Object.fromEntries(
+    env('TRACING_ON_ENV', '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  ),
   variants: env('VARIANTS', ''),
   rate: Number(env('RATE', '1000')),
   rateSecs: Number(env('RATE_SECS', '5')),
@@ -86,8 +101,6 @@ const BARE_NODE_FLAGS = env('BARE_NODE_FLAGS', '').split(' ').filter(Boolean);
 const execFileAsync = promisify(execFile);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const LOG_DIR = path.join(ROOT, '.data', 'bench-http-logs');
-/** The OpenTelemetry preload (`node --import ./src/telemetry.ts src/main.ts`), where the app has one. */
-const TELEMETRY = path.join(ROOT, 'src/telemetry.ts');
 const logger = createLogger('warn');
 
 /** Bare server variants: the plain baseline plus one piece of what the app adds (see bench/http-bare-server.ts). */
@@ -239,13 +252,29 @@ interface Target {
   readonly fixed: Measured[];
 }
 
-async function startApp(label: string, dbUrl: string, logLevel: string, tracing = false, modules = 'all'): Promise<ChildServer> {
+async function startApp(
+  label: string,
+  dbUrl: string,
+  logLevel: string,
+  modules = 'all',
+  extra: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): Promise<ChildServer> {
   const port = await freePort();
   mkdirSync(LOG_DIR, { recursive: true });
   return startChild({
     name: label,
-    args: [...APP_NODE_FLAGS, ...(tracing ? ['--import', TELEMETRY] : []), path.join(ROOT, 'src/main.ts')],
-    env: { DATABASE_URL: dbUrl, JWT_SECRET: secret, SERVICE_TOKEN: secret, LOG_LEVEL: logLevel, PORT: String(port), HOST: '127.0.0.1', DB_POOL_MAX: CFG.poolMax, MODULES: modules },
+    args: [...APP_NODE_FLAGS, ...(extra.nodeArgs ?? []), path.join(ROOT, 'src/main.ts')],
+    env: {
+      DATABASE_URL: dbUrl,
+      JWT_SECRET: secret,
+      SERVICE_TOKEN: secret,
+      LOG_LEVEL: logLevel,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DB_POOL_MAX: CFG.poolMax,
+      MODULES: modules,
+      ...extra.env,
+    },
     port,
     readyPath: '/health/ready',
     // Info-level lines under load go to /dev/null: their cost is producing them, not a disk.
@@ -316,6 +345,23 @@ async function main(): Promise<void> {
     await app.stop();
   }
   const targets = CFG.reads ? await readPhase(dbUrl, readPath) : [];
+  let tracing: TracingResult | undefined;
+  if (CFG.tracingPairs > 0) {
+    if (CFG.tracingOff !== 'disabled' && CFG.tracingOff !== 'no-import') throw new Error(`TRACING_OFF=${CFG.tracingOff}: expected disabled or no-import`);
+    say(`tracing: ${CFG.tracingPairs} pairs, tracing on against off`);
+    tracing = await tracingPhase({
+      root: ROOT,
+      dbUrl,
+      readPath,
+      connections: CFG.connections,
+      pairs: CFG.tracingPairs,
+      secs: CFG.tracingSecs,
+      warmup: CFG.tracingWarmup,
+      off: CFG.tracingOff as 'disabled' | 'no-import',
+      onEnv: CFG.tracingOnEnv,
+      startApp: (label, nodeArgs, extraEnv) => startApp(`${label}@${CFG.logLevel}`, dbUrl, CFG.logLevel, 'all', { nodeArgs, env: extraEnv }),
+    });
+  }
 
   // ---- orders
   const orderRuns: OrderRun[] = [];
@@ -344,7 +390,7 @@ async function main(): Promise<void> {
   if (CFG.jsonOut) {
     writeFileSync(
       CFG.jsonOut,
-      `${JSON.stringify({ machine: facts, postgres: pgFacts, config: CFG, reads: targets.map((t) => ({ label: t.label, runs: t.reads, fixedRate: t.fixed })), orders: orderRuns }, null, 2)}\n`,
+      `${JSON.stringify({ machine: facts, postgres: pgFacts, config: CFG, reads: targets.map((t) => ({ label: t.label, runs: t.reads, fixedRate: t.fixed })), tracing, orders: orderRuns }, null, 2)}\n`,
     );
   }
 }
@@ -393,12 +439,9 @@ async function readPhase(dbUrl: string, readPath: string): Promise<Target[]> {
   // The catalog alone subscribes to nothing, so no event-bus workers run beside the requests: the app's own
   // per-request cost without its background work.
   if (CFG.appCatalogOnly && moduleNames.length > 1) {
-    targets.push(target(`app MODULES=catalog (LOG_LEVEL=${CFG.logLevel})`, () => startApp(`app-catalog@${CFG.logLevel}`, dbUrl, CFG.logLevel, false, 'catalog')));
+    targets.push(target(`app MODULES=catalog (LOG_LEVEL=${CFG.logLevel})`, () => startApp(`app-catalog@${CFG.logLevel}`, dbUrl, CFG.logLevel, 'catalog')));
   }
   if (CFG.appInfo && CFG.logLevel !== 'info') targets.push(target('app (LOG_LEVEL=info)', () => startApp('app@info', dbUrl, 'info')));
-  if (CFG.appTracing && existsSync(TELEMETRY)) {
-    targets.push(target(`app + tracing (LOG_LEVEL=${CFG.logLevel})`, () => startApp(`app+tracing@${CFG.logLevel}`, dbUrl, CFG.logLevel, true)));
-  }
   const catalogRole = roleName(database, 'catalog');
   const variantNames = CFG.variants === 'all' ? Object.keys(PRESETS) : CFG.variants.split(',').map((v) => v.trim()).filter(Boolean);
   for (const name of variantNames) {
@@ -524,11 +567,6 @@ async function readPhase(dbUrl: string, readPath: string): Promise<Target[]> {
   }
   const ratio = median(targets[0]!.reads.map((r) => r.rps)) / bareRps;
   console.log(`app / bare = ${f2(ratio)}  (issue target >= 0.85: ${ratio >= 0.85 ? 'met' : 'NOT met'}; DESIGN target >= 0.90: ${ratio >= 0.9 ? 'met' : 'NOT met'})`);
-  const traced = targets.find((t) => t.label.startsWith('app + tracing'));
-  if (traced) {
-    const cost = 1 - median(traced.reads.map((r) => r.rps)) / median(targets[0]!.reads.map((r) => r.rps));
-    console.log(`tracing cost = ${f0(cost * 100)}% of the app's req/s  (DESIGN target <= 15%: ${cost <= 0.15 ? 'met' : 'NOT met'})`);
-  }
 
   return targets;
 }
