@@ -85,9 +85,11 @@ describe('start-up fails, naming module, role, object, privilege and the fix, wh
     expect(message).toContain(`holds CREATE on database ${databaseNameOf(database.url)}, outside its schema`);
   });
 
-  it("still reads the outbox of a module it no longer subscribes to (catalog subscribes to nothing)", async () => {
+  it('still reads the outbox of a module it no longer subscribes to (catalog subscribes to nothing)', async () => {
     const message = await failureAfter(`grant select on ordering.seams_outbox to ${ident(role('catalog'))}`, `revoke select on ordering.seams_outbox from ${ident(role('catalog'))}`);
     expect(message).toContain(`module "catalog" (role "${role('catalog')}"): holds SELECT on table ordering.seams_outbox, outside its schema`);
+    expect(message).toContain('was a subscription removed from its manifest?');
+    expect(message).toContain(`fix: REVOKE SELECT ON TABLE ordering.seams_outbox FROM "${role('catalog')}";`);
   });
 
   it('has a table of its schema opened to PUBLIC', async () => {

@@ -204,7 +204,7 @@ function explain(f: Finding, role: string): { problem: string; fix: string } {
       };
     case 'privilege-outside':
       return {
-        problem: `holds ${f.privilege ?? 'privileges'} on ${object}, outside its schema`,
+        problem: `holds ${f.privilege ?? 'privileges'} on ${object}, outside its schema${staleEventBusGrant(f)}`,
         fix: f.privilege ? revoke(f, role) : `REVOKE ALL ON ${grantTarget(f.object_type!)} ${f.object_identity} FROM ${role};`,
       };
     case 'foreign-owner':
@@ -215,6 +215,17 @@ function explain(f: Finding, role: string): { problem: string; fix: string } {
     case 'public':
       return { problem: `${object} in its schema grants ${f.privilege} to PUBLIC, so every role may use it`, fix: revoke(f, 'PUBLIC') };
   }
+}
+
+/**
+ * The event bus grants USAGE on a producer's schema and SELECT on its outbox to each subscriber. Such a grant that no
+ * subscription calls for any more is most likely left over from one that was removed from the manifest.
+ */
+function staleEventBusGrant(f: Finding): string {
+  const outbox = f.object_type === 'table' && f.object_identity?.endsWith('.seams_outbox') && f.privilege === 'SELECT';
+  const schema = f.object_type === 'schema' && f.privilege === 'USAGE';
+  if (!outbox && !schema) return '';
+  return ' (the event bus grants this only to modules that subscribe to events of that schema\'s module, and this one does not: was a subscription removed from its manifest?)';
 }
 
 function revoke(f: Finding, grantee: string): string {
