@@ -12,6 +12,7 @@ import type { EventBus } from '#platform/events/event-bus.ts';
 import { EventAdmin } from '#platform/events/event-admin.ts';
 import { createEventMetrics } from '#platform/events/event-metrics.ts';
 import { createEventBus, listSubscriptions } from '#platform/events/event-wiring.ts';
+import { planEventTopology } from '#platform/events/event-topology.ts';
 import { createPublisher } from '#platform/events/publisher.ts';
 import type { EventHandler } from '#platform/events/subscription.ts';
 import { adminOnly } from '#platform/http/auth.ts';
@@ -53,6 +54,8 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   if (!config.jwtSecret) throw new ConfigError(['JWT_SECRET is not set: expected a string of at least 32 characters']);
   const topology = resolveTopology(options.modules, config.modules, config.remoteModules);
   const local = topology.local;
+  // Which events cross processes (over NATS); fails here, before any database work, if they do and NATS_URL is unset.
+  const eventTopology = planEventTopology({ modules: options.modules, local: config.modules, natsUrl: config.natsUrl });
 
   const metrics = createAppMetrics({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.endpoint });
   // Bound once the bus exists; commits that publish before then are found by the bus's first pass.
@@ -91,7 +94,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   assertNoSyncCycle(calls);
   await serveContracts(app, container, local, config.serviceToken);
 
-  const subscriptions = listSubscriptions(local);
+  const subscriptions = listSubscriptions(local, eventTopology);
   const bus = await createEventBus({
     modules: local,
     databaseOf: (module) => databases.get(module)!,
@@ -102,11 +105,14 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     pollIntervalMs: config.events.pollIntervalMs,
     metrics: createEventMetrics(metrics.meter('seams.events')),
     logger,
+    topology: eventTopology,
+    natsUrl: config.natsUrl,
+    retentionMs: config.events.retentionMs,
   });
   delivery.bus = bus;
   app.addHook('onReady', () => bus.start());
 
-  const eventAdmin = new EventAdmin(platformDb, subscriptions);
+  const eventAdmin = new EventAdmin(platformDb, subscriptions, eventTopology.relays.map((relay) => relay.producer));
   eventAdminRoutes(app, eventAdmin, { guard: adminOnly, wake: () => bus.wakeAll() });
   eventAdmin.observeLag(metrics.meter('seams.events'));
   const retention = setInterval(() => {

@@ -19,6 +19,11 @@ export interface ModuleDatabasesOptions {
   readonly logger: Logger;
   /** Called after a module's transaction that published events commits. */
   readonly onPublishCommitted: (module: string, events: number) => void;
+  /**
+   * Whether a subscriber reads its producer's outbox directly (the event topology's `sharesLog`). Default: when the
+   * producer is one of `modules`. A producer elsewhere sends its events over NATS, and there is nothing to grant.
+   */
+  readonly readsOutbox?: (producer: string, subscriber: string) => boolean;
 }
 
 /**
@@ -45,10 +50,14 @@ export async function prepareModuleDatabases(options: ModuleDatabasesOptions): P
     await migrateModule(db, { module, schema, folder: path.join(options.migrationsDir, module), logger });
   }
   const roleOf = new Map(provisioned.map(({ module, role }) => [module, role]));
+  const readsOutbox = options.readsOutbox ?? ((producer: string) => roleOf.has(producer));
   await grantOutboxReads(
     options.url,
     modules.flatMap((module) =>
-      (module.subscriptions ?? []).map((subscription) => ({ subscriberRole: roleOf.get(module.name)!, producerSchema: schemaName(producerOf(subscription.event)) })),
+      (module.subscriptions ?? [])
+        .map((subscription) => producerOf(subscription.event))
+        .filter((producer) => readsOutbox(producer, module.name))
+        .map((producer) => ({ subscriberRole: roleOf.get(module.name)!, producerSchema: schemaName(producer) })),
     ),
   );
   // Before anything is served: a role that can reach another module's data stops the start, not a later query.

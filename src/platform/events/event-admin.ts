@@ -1,5 +1,5 @@
 import type { Meter } from '@opentelemetry/api';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { schemaName } from '../db/database-names.ts';
 import { ident } from '../db/provision.ts';
 import { partitionOf } from './partitioning.ts';
@@ -47,16 +47,20 @@ export class EventAdmin {
   readonly #db: Kysely<unknown>;
   readonly #subscriptions: readonly SubscriptionInfo[];
 
-  constructor(db: Kysely<unknown>, subscriptions: readonly SubscriptionInfo[]) {
+  readonly #relayed: readonly string[];
+
+  /** @param relayed producers whose outbox a NATS relay also reads: its cursor bounds their retention too. */
+  constructor(db: Kysely<unknown>, subscriptions: readonly SubscriptionInfo[], relayed: readonly string[] = []) {
     this.#db = db;
     this.#subscriptions = subscriptions;
+    this.#relayed = relayed;
   }
 
   async status(): Promise<SubscriptionStatus[]> {
     return Promise.all(
       this.#subscriptions.map(async (info) => {
         const subscriber = ident(info.schema);
-        const outbox = `${ident(producerSchema(info))}.seams_outbox`;
+        const outbox = logOf(info);
         const pending = await sql<{ pending: number; oldest: Date | null }>`
           select count(*)::int as pending, min(o.occurred_at) as oldest
           from ${sql.raw(subscriber)}.seams_subscription_cursors c
@@ -166,30 +170,40 @@ export class EventAdmin {
   }
 
   /**
-   * Deletes what no subscriber needs any more: outbox rows older than the retention that every local subscription
-   * has read, and inbox rows older than the retention. In small batches, so the hot path never waits on it.
+   * Deletes what no reader needs any more: rows of a log (an outbox, or a module's `seams_received`) older than the
+   * retention that every local reader has passed (each subscription's cursors, and for an outbox the NATS relay's), and
+   * inbox rows older than the retention whose events have left their log. In small batches, so the hot path never
+   * waits on it. Returns the rows deleted from logs (`outbox`, received tables included) and from inboxes.
    */
   async applyRetention(retentionMs: number, batch = 1000): Promise<{ outbox: number; inbox: number }> {
     let outbox = 0;
     let inbox = 0;
     const cutoff = new Date(Date.now() - retentionMs);
-    const producers = new Map<string, SubscriptionInfo[]>();
-    for (const info of this.#subscriptions) producers.set(producerSchema(info), [...(producers.get(producerSchema(info)) ?? []), info]);
-    for (const [producer, readers] of producers) {
-      // Every reader's cursor (each partition's) bounds what may go; the outbox is also bounded by age.
-      const cursors = readers
-        .map((info) => sql`select cursor_xid, cursor_seq from ${sql.raw(ident(info.schema))}.seams_subscription_cursors where subscription = ${info.subscription}`)
-        .reduce((left, right) => sql`${left} union all ${right}`);
+    const logs = new Map<string, RawBuilder<unknown>[]>();
+    const readersOf = (log: string) => logs.get(log) ?? logs.set(log, []).get(log)!;
+    for (const info of this.#subscriptions) {
+      readersOf(logOf(info)).push(
+        sql`select cursor_xid, cursor_seq from ${sql.raw(ident(info.schema))}.seams_subscription_cursors where subscription = ${info.subscription}`,
+      );
+    }
+    for (const producer of this.#relayed) {
+      // The relay has not sent what lies past its cursor: the other processes' subscribers still need it.
+      const schema = ident(schemaName(producer));
+      readersOf(`${schema}.seams_outbox`).push(sql`select cursor_xid, cursor_seq from ${sql.raw(schema)}.seams_relay_cursors`);
+    }
+    for (const [log, readers] of logs) {
+      // Every reader's cursor (each partition's) bounds what may go; the log is also bounded by age.
+      const cursors = readers.reduce((left, right) => sql`${left} union all ${right}`);
       const deleted = await sql`
-        delete from ${sql.raw(ident(producer))}.seams_outbox where (xid, seq) in (
-          select xid, seq from ${sql.raw(ident(producer))}.seams_outbox
-          where occurred_at < ${cutoff} and (xid, seq) <= all (${cursors})
+        delete from ${sql.raw(log)} where (xid, seq) in (
+          select xid, seq from ${sql.raw(log)}
+          where ${sql.raw(log.endsWith('seams_received') ? 'received_at' : 'occurred_at')} < ${cutoff} and (xid, seq) <= all (${cursors})
           order by xid, seq limit ${batch})`.execute(this.#db);
       outbox += Number(deleted.numAffectedRows ?? 0);
     }
     for (const info of this.#subscriptions) {
-      // An inbox row must outlive its event: while the event is in the outbox it could be read again.
-      const outbox = `${ident(producerSchema(info))}.seams_outbox`;
+      // An inbox row must outlive its event: while the event is in its log it could be read again.
+      const outbox = logOf(info);
       const deleted = await sql`
         delete from ${sql.raw(ident(info.schema))}.seams_inbox where ctid in (
           select ctid from ${sql.raw(ident(info.schema))}.seams_inbox i
@@ -207,8 +221,9 @@ export class EventAdmin {
   }
 }
 
-function producerSchema(info: SubscriptionInfo): string {
-  return schemaName(info.producer);
+/** The table a subscription reads, as SQL: its producer's outbox, or its own module's received table. */
+function logOf(info: SubscriptionInfo): string {
+  return info.source === 'received' ? `${ident(info.schema)}.seams_received` : `${ident(schemaName(info.producer))}.seams_outbox`;
 }
 
 function splitId(id: string): [string, string] {

@@ -11,8 +11,28 @@ const NOTIFY_COALESCE_MS = 5;
 const HIDDEN_RECHECK_MS = 1;
 const LISTEN_RECONNECT_MS = 1000;
 
+/** The bus's name for a module's `seams_received` log (module names cannot contain a colon). */
+export function receivedLog(module: string): string {
+  return `received:${module}`;
+}
+
+/** What the bus schedules: a subscription worker, or a relay that reads an outbox the same way. */
+export type BatchRunner = Pick<SubscriptionWorker, 'module' | 'subscription' | 'runBatch'>;
+
+/** What carries events to and from other processes (NATS); started and stopped with the bus. */
+export interface EventTransport {
+  start(): void;
+  /** Called after the bus's own runners stopped, before the databases close. */
+  stop(): Promise<void>;
+}
+
 export interface EventBusOptions {
-  readonly workers: readonly { readonly producer: string; readonly worker: SubscriptionWorker }[];
+  /**
+   * `producer` is the log a runner reads, and what wakes it: a producing module's name for its outbox, or
+   * {@link receivedLog} of a module for what arrived from other processes.
+   */
+  readonly workers: readonly { readonly producer: string; readonly worker: BatchRunner }[];
+  readonly transport?: EventTransport;
   /** A superuser-ish connection string, for LISTEN/NOTIFY between instances. */
   readonly adminUrl: string;
   /** Fallback poll, for notifications that never came (e.g. while the listening connection was down). */
@@ -48,12 +68,18 @@ export class EventBus {
     this.#notifier.on('error', (error) => this.#o.logger.warn({ err: error }, 'event notifier connection failed'));
     this.#pollTimer = setInterval(() => this.wakeAll(), this.#o.pollIntervalMs);
     this.#pollTimer.unref();
+    this.#o.transport?.start();
     this.wakeAll();
   }
 
   /** Called after a local transaction that published `events` events of `producer` committed. */
   published(producer: string, events: number): void {
     this.#o.metrics.published.add(events, { module: producer });
+    this.logChanged(producer);
+  }
+
+  /** Wakes the runners of a log here at once, and in other instances through the coalesced NOTIFY. */
+  logChanged(producer: string): void {
     this.#wake(producer);
     this.#pendingNotify.add(producer);
     this.#notifyTimer ??= setTimeout(() => void this.#notifyOthers(), NOTIFY_COALESCE_MS);
@@ -69,6 +95,7 @@ export class EventBus {
     clearInterval(this.#pollTimer);
     clearTimeout(this.#notifyTimer);
     await Promise.all(this.#schedulers.map((scheduler) => scheduler.stop()));
+    await this.#o.transport?.stop();
     await this.#listener?.end().catch(() => undefined);
     await this.#notifier?.end().catch(() => undefined);
   }
@@ -124,7 +151,7 @@ export class EventBus {
 /** Runs one worker: at most one batch at a time, again at once while there is more, and on timers for the rest. */
 class WorkerScheduler {
   readonly producer: string;
-  readonly #worker: SubscriptionWorker;
+  readonly #worker: BatchRunner;
   readonly #o: EventBusOptions;
   #running: Promise<void> | undefined;
   #again = false;
@@ -134,7 +161,7 @@ class WorkerScheduler {
   #failures = 0;
   #stopped = false;
 
-  constructor(producer: string, worker: SubscriptionWorker, options: EventBusOptions) {
+  constructor(producer: string, worker: BatchRunner, options: EventBusOptions) {
     this.producer = producer;
     this.#worker = worker;
     this.#o = options;

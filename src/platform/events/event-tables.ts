@@ -7,7 +7,10 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
  * - `seams_subscription_cursors`: for each of its subscriptions (and partition), how far it has read a producer's outbox;
  * - `seams_inbox`: ids of events it has handled, so a redelivery is never applied twice;
  * - `seams_parked`: events that failed for one of its subscriptions, waiting for a retry, waiting behind an earlier
- *   failed event with the same key, or dead.
+ *   failed event with the same key, or dead;
+ * - `seams_received` (0002): events of producers in other processes, as they arrived over NATS, in the outbox's shape
+ *   so a subscription can read it instead of an outbox (see docs/events.md, "Across processes");
+ * - `seams_relay_cursors` (0002): how far the NATS relay has published the module's own outbox.
  * Versioned like any migration, with a history table of their own so they never mix with the module's migrations.
  */
 const migrations: Record<string, Migration> = {
@@ -71,6 +74,35 @@ const migrations: Record<string, Migration> = {
         )`.execute(db);
       await sql`create index seams_parked_by_key on seams_parked (subscription, partition, key, xid, seq)`.execute(db);
       await sql`create index seams_inbox_by_age on seams_inbox (handled_at)`.execute(db);
+    },
+  },
+  '0002_nats_transport': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // xid and seq are the receiving transaction's, so the subscription worker's visibility rule and cursor work on
+      // this table exactly as on an outbox. The event id is unique: a message NATS delivers twice is stored once.
+      await sql`
+        create table seams_received (
+          seq bigint generated always as identity,
+          xid xid8 not null default pg_current_xact_id(),
+          id uuid not null unique,
+          producer text not null,
+          name text not null,
+          version integer not null,
+          key text,
+          payload jsonb not null,
+          trace jsonb,
+          occurred_at timestamptz not null,
+          received_at timestamptz not null default now(),
+          primary key (xid, seq)
+        )`.execute(db);
+      await sql`
+        create table seams_relay_cursors (
+          relay text primary key,
+          cursor_xid xid8 not null default '0',
+          cursor_seq bigint not null default 0,
+          updated_at timestamptz not null default now()
+        )`.execute(db);
     },
   },
 };

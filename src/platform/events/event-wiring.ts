@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import { schemaName } from '../db/database-names.ts';
 import type { AnyModule } from '../modules/define-module.ts';
 import { producerOf } from './event-definition.ts';
-import { EventBus } from './event-bus.ts';
+import { EventBus, receivedLog, type BatchRunner } from './event-bus.ts';
+import type { EventTopology } from './event-topology.ts';
+import { createNatsTransport } from './nats-transport.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import type { EventHandler } from './subscription.ts';
@@ -18,11 +20,14 @@ export interface SubscriptionInfo {
   readonly event: string;
   readonly version: number;
   readonly partitions: number;
+  /** Where it reads: its producer's outbox, or (producer in another process) its own `seams_received`. */
+  readonly source: 'outbox' | 'received';
 }
 
-export function listSubscriptions(modules: readonly AnyModule[]): SubscriptionInfo[] {
+export function listSubscriptions(modules: readonly AnyModule[], topology?: Pick<EventTopology, 'receives'>): SubscriptionInfo[] {
   return modules.flatMap((module) =>
     (module.subscriptions ?? []).map((subscription) => ({
+      source: topology?.receives(module.name, subscription.name) ? ('received' as const) : ('outbox' as const),
       module: module.name,
       schema: schemaName(module.name),
       subscription: subscription.name,
@@ -44,12 +49,18 @@ export interface EventWiringOptions {
   readonly pollIntervalMs: number;
   readonly metrics: EventMetrics;
   readonly logger: Logger;
+  /** Which events cross processes (planEventTopology); none when absent. */
+  readonly topology?: EventTopology;
+  /** NATS_URL; used only when the topology has relays or receivers. */
+  readonly natsUrl?: string | undefined;
+  /** How long streams keep events (EVENTS_RETENTION_HOURS). */
+  readonly retentionMs?: number;
 }
 
 /** Builds a worker for each partition of each local subscription, creates their cursors, and the bus that drives them. */
 export async function createEventBus(options: EventWiringOptions): Promise<EventBus> {
-  const workers = [];
-  for (const info of listSubscriptions(options.modules)) {
+  const workers: Array<{ producer: string; worker: BatchRunner }> = [];
+  for (const info of listSubscriptions(options.modules, options.topology)) {
     for (let partition = 0; partition < info.partitions; partition++) {
       const worker = new SubscriptionWorker({
         db: options.databaseOf(info.module),
@@ -58,6 +69,7 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
         partition,
         partitions: info.partitions,
         producerSchema: schemaName(info.producer),
+        source: info.source,
         eventName: info.event,
         eventVersion: info.version,
         handler: options.handlerOf(info.module, info.subscription),
@@ -67,8 +79,17 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
         logger: options.logger.child({ module: info.module, subscription: info.subscription }),
       });
       await worker.ensureCursor(info.producer);
-      workers.push({ producer: info.producer, worker });
+      workers.push({ producer: info.source === 'received' ? receivedLog(info.module) : info.producer, worker });
     }
   }
-  return new EventBus({ workers, adminUrl: options.adminUrl, pollIntervalMs: options.pollIntervalMs, metrics: options.metrics, logger: options.logger });
+  const transport = await createNatsTransport(options, workers, () => bus);
+  const bus: EventBus = new EventBus({
+    workers,
+    adminUrl: options.adminUrl,
+    pollIntervalMs: options.pollIntervalMs,
+    metrics: options.metrics,
+    logger: options.logger,
+    ...(transport ? { transport } : {}),
+  });
+  return bus;
 }

@@ -16,6 +16,12 @@ export interface SubscriptionWorkerOptions {
   readonly partitions: number;
   /** Schema of the producing module, whose `seams_outbox` the subscriber may read. */
   readonly producerSchema: string;
+  /**
+   * The log the worker reads: the producer's `seams_outbox` (the default), or `received` when the producer runs in
+   * another process: then the subscriber's own `seams_received`, which the NATS receiver fills. Both have the same
+   * shape and the same (xid, seq) order, so everything below works on either.
+   */
+  readonly source?: 'outbox' | 'received';
   readonly eventName: string;
   readonly eventVersion: number;
   readonly handler: EventHandler;
@@ -107,13 +113,14 @@ export class SubscriptionWorker {
   readonly #o: SubscriptionWorkerOptions;
   readonly #lockName: string;
   readonly #eventKey: string;
-  readonly #outbox: string;
+  /** The table events are read from, as SQL: the producer's outbox, or the subscriber's own received table. */
+  readonly #log: string;
 
   constructor(options: SubscriptionWorkerOptions) {
     this.#o = options;
     this.#lockName = `seams:${options.module}:${options.subscription}`;
     this.#eventKey = `${options.eventName}@${options.eventVersion}`;
-    this.#outbox = `${ident(options.producerSchema)}.seams_outbox`;
+    this.#log = options.source === 'received' ? 'seams_received' : `${ident(options.producerSchema)}.seams_outbox`;
   }
 
   get module(): string {
@@ -213,7 +220,7 @@ export class SubscriptionWorker {
       : sql``;
     const hiddenCheck = full
       ? sql`false`
-      : sql`exists (select 1 from ${sql.raw(this.#outbox)}
+      : sql`exists (select 1 from ${sql.raw(this.#log)}
           where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint) and xid >= pg_snapshot_xmin(pg_current_snapshot()))`;
     const after = (
       await sql<{ hidden: boolean; in_ms: number | null }>`${moveCursor}
@@ -258,7 +265,7 @@ export class SubscriptionWorker {
                    (o.name || '@' || o.version) = ${this.#eventKey} and ${partitionOf('o', o.partitions)} = ${o.partition} as matches,
                    case when (o.name || '@' || o.version) = ${this.#eventKey} then o.payload end as payload,
                    case when (o.name || '@' || o.version) = ${this.#eventKey} then o.trace end as trace
-            from ${sql.raw(this.#outbox)} o
+            from ${sql.raw(this.#log)} o
             where (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
               and o.xid < pg_snapshot_xmin(pg_current_snapshot())
             order by o.xid, o.seq
@@ -422,7 +429,7 @@ export class SubscriptionWorker {
     await sql`insert into seams_parked (subscription, partition, event_id, name, version, key, payload, trace, occurred_at, xid, seq, status, attempts, last_error, next_attempt_at)
       select ${o.subscription}, ${o.partition}, o.id, o.name, o.version, o.key, o.payload, o.trace, o.occurred_at, o.xid, o.seq,
              ${status}, ${attempts}, ${error === null ? null : describe(error)}, ${retryTime(delayMs)}
-      from ${sql.raw(this.#outbox)} o where o.xid = ${row.xid}::xid8 and o.seq = ${row.seq}::bigint
+      from ${sql.raw(this.#log)} o where o.xid = ${row.xid}::xid8 and o.seq = ${row.seq}::bigint
       on conflict (subscription, event_id) do nothing`.execute(trx);
   }
 

@@ -1,0 +1,85 @@
+import { hostname } from 'node:os';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { receivedLog, type BatchRunner, type EventBus, type EventTransport } from './event-bus.ts';
+import type { EventTopology } from './event-topology.ts';
+import { NatsLink } from './nats-connection.ts';
+import { NatsReceiver, ReceiverLeases } from './nats-receiver.ts';
+import { NatsRelay } from './nats-relay.ts';
+
+export interface NatsTransportOptions {
+  readonly topology?: EventTopology;
+  readonly natsUrl?: string | undefined;
+  readonly databaseOf: (module: string) => Kysely<unknown>;
+  /** A connection string for the session locks that say which instance pulls which consumer. */
+  readonly adminUrl: string;
+  readonly batchSize: number;
+  readonly pollIntervalMs: number;
+  readonly retentionMs?: number;
+  readonly logger: Logger;
+}
+
+/**
+ * The relays and receivers the topology asks for, on one NATS connection. Relays join the bus's runners (scheduled
+ * like subscription workers, woken by the producer's commits); receivers run their own pull loops and wake the workers
+ * that read `seams_received`. Returns undefined, and opens no connection, when no event crosses processes.
+ */
+export async function createNatsTransport(
+  options: NatsTransportOptions,
+  runners: Array<{ producer: string; worker: BatchRunner }>,
+  bus: () => EventBus,
+): Promise<EventTransport | undefined> {
+  const topology = options.topology;
+  if (!topology || (topology.relays.length === 0 && topology.receivers.length === 0)) return undefined;
+  if (!options.natsUrl) throw new Error('Events cross processes but NATS_URL is not set (planEventTopology should have said so at start-up)');
+  const logger = options.logger.child({ component: 'nats' });
+  const retentionMs = options.retentionMs ?? 0;
+  const link = new NatsLink({ url: options.natsUrl, name: `seams@${hostname()}:${process.pid}`, logger });
+  // A (re)connect is the moment events waiting in outboxes can go.
+  link.onConnected(() => bus().wakeAll());
+
+  for (const plan of topology.relays) {
+    const relay = new NatsRelay({
+      db: options.databaseOf(plan.producer),
+      producer: plan.producer,
+      events: plan.events,
+      link,
+      batchSize: options.batchSize,
+      retentionMs,
+      maxRetryMs: Math.max(options.pollIntervalMs, 1000),
+      logger: logger.child({ producer: plan.producer }),
+    });
+    await relay.ensureCursor();
+    runners.push({ producer: plan.producer, worker: relay });
+  }
+
+  const leases = new ReceiverLeases(options.adminUrl, logger);
+  const receivers = topology.receivers.map(
+    (plan) =>
+      new NatsReceiver({
+        db: options.databaseOf(plan.module),
+        module: plan.module,
+        subscription: plan.subscription,
+        producer: plan.producer,
+        event: plan.event,
+        version: plan.version,
+        link,
+        leases,
+        retentionMs,
+        onReceived: () => bus().logChanged(receivedLog(plan.module)),
+        logger: logger.child({ module: plan.module, subscription: plan.subscription }),
+      }),
+  );
+
+  return {
+    start() {
+      link.start();
+      for (const receiver of receivers) receiver.start();
+    },
+    async stop() {
+      await Promise.all(receivers.map((receiver) => receiver.stop()));
+      await leases.close();
+      await link.stop();
+    },
+  };
+}
