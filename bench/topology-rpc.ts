@@ -1,12 +1,13 @@
 // The RPC phase of `npm run bench:topology`: the latency of one contract call, `catalog.getProducts`, made by a module
 // of this process (a) to the catalog in the same process and (b) to the catalog in another process over HTTP on
-// loopback (`node src/main.ts` with MODULES=catalog, reached through REMOTE_MODULES). Both are the call a consumer
+// loopback (bench/topology-catalog-server.ts, reached through REMOTE_MODULES). Both are the call a consumer
 // makes: through the container's traced wrapper, the same ids, the same SQL; (b) adds the generated client (input and
 // output validation, JSON, fetch with keep-alive), the network hop and the contract server.
 //
 // Closed loop, one call at a time, no telemetry SDK on either side. After WARMUP calls each, ROUNDS rounds alternate
 // in-process and remote with N/ROUNDS calls each, so a neighbour's burst on a shared machine lands on both; p50/p99
-// are over all N calls of each side.
+// are over all N calls of each side. The module list is the catalog and the caller only: with the shop's read model
+// in the list, the catalog's events would cross processes and need NATS, which the call under test does not touch.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AwilixContainer } from 'awilix';
@@ -30,7 +31,7 @@ const callerModule = defineModule({
   dependsOn: { catalog: 'the benchmark calls it' },
   register: { caller: ({ catalogApi }: { catalogApi: CatalogApi }) => catalogApi },
 });
-const modules = [...shopModules, callerModule];
+const modules = [...shopModules.filter((module) => module.name === 'catalog'), callerModule];
 
 export interface RpcBenchOptions {
   /** An empty database (its module schemas and roles are made here). */
@@ -67,8 +68,8 @@ export async function benchRpc(options: RpcBenchOptions): Promise<RpcBenchResult
 
   const port = await freePort();
   const server = await startChild({
-    name: 'catalog (MODULES=catalog)',
-    args: [path.join(ROOT, 'src/main.ts')],
+    name: 'catalog server',
+    args: [path.join(ROOT, 'bench/topology-catalog-server.ts')],
     env: { ...env, DATABASE_URL: options.databaseUrl, MODULES: 'catalog', PORT: String(port), HOST: '127.0.0.1', OTEL_SDK_DISABLED: 'true' },
     port,
     readyPath: '/health/ready',

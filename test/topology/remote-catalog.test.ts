@@ -11,6 +11,7 @@ const exporter = new InMemorySpanExporter();
 const sdk = startTelemetry({ serviceName: 'seams-topology-test', otlpEndpoint: undefined, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 
 const { buildTestApp, isolatedDatabase, tokens } = await import('../support/test-app.ts');
+const { modules: shopModules } = await import('../../src/modules.ts');
 const { waitFor } = await import('../support/wait-for.ts');
 type App = Awaited<ReturnType<typeof buildTestApp>>;
 
@@ -19,7 +20,12 @@ type App = Awaited<ReturnType<typeof buildTestApp>>;
  * sockets: the catalog alone in one (MODULES=catalog), ordering with the modules it shares events with in the other,
  * reaching the catalog through REMOTE_MODULES. A third app runs everything in one process, as the reference the split
  * must match.
+ *
+ * The shop without its read model (order-history): that module subscribes to the catalog's events, which would then
+ * cross processes and need NATS (test/topology/split-shop.test.ts runs the whole shop that way). This file is about
+ * the synchronous call, which no event takes part in.
  */
+const modules = shopModules.filter((module) => module.name !== 'order-history');
 
 const SERVICE_TOKEN = 'remote-catalog-test-service-token-0123456789';
 let database: Awaited<ReturnType<typeof isolatedDatabase>>;
@@ -34,17 +40,18 @@ const urlOf = (app: App) => `http://127.0.0.1:${(app.server.address() as { port:
 beforeAll(async () => {
   // A database of its own: the spans counted here must come from these apps, not from other test files' workers.
   database = await isolatedDatabase();
-  catalog = await buildTestApp({ databaseUrl: database.url, env: { MODULES: 'catalog', SERVICE_TOKEN } });
+  catalog = await buildTestApp({ modules, databaseUrl: database.url, env: { MODULES: 'catalog', SERVICE_TOKEN } });
   await catalog.listen({ host: '127.0.0.1', port: 0 });
   catalogUrl = urlOf(catalog);
   // Apps that run the same module provision its schema and role; one after the other, so they do not race.
   ordering = await buildTestApp({
+    modules,
     databaseUrl: database.url,
     env: { MODULES: 'ordering,inventory,payments', REMOTE_MODULES: `catalog=${catalogUrl}`, SERVICE_TOKEN },
   });
   await ordering.listen({ host: '127.0.0.1', port: 0 });
   orderingUrl = urlOf(ordering);
-  together = await buildTestApp({ databaseUrl: database.url });
+  together = await buildTestApp({ modules, databaseUrl: database.url });
 });
 
 afterAll(async () => {
