@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OwnNatsServer, natsServerBinary } from '../support/nats-server.ts';
+import { producerApp, runPrefix, subscriberApp, type ProducerApp } from '../support/nats-apps.ts';
+import { probeSystem } from '../support/probe-modules.ts';
+import { OutboxView, sleep, type ProbeView } from '../support/probe-views.ts';
+import { waitFor } from '../support/wait-for.ts';
+import type { ModuleRouter } from '#platform/http/module-router.ts';
+
+// This test stops and starts its NATS server, so it needs one of its own, not the machine's shared one.
+const binary = natsServerBinary();
+if (!binary) console.warn('NATS outage test skipped: no nats-server binary on PATH to start a server of its own');
+
+describe.skipIf(!binary)('while NATS is down', () => {
+  const probes = probeSystem(runPrefix('natso'), 1);
+  let server: OwnNatsServer;
+  let producer: ProducerApp;
+  let subscriber: { app: ModuleRouter; sinks: ProbeView[] };
+
+  beforeAll(async () => {
+    server = await OwnNatsServer.start(binary);
+    producer = await producerApp(probes, server.url);
+    subscriber = await subscriberApp(probes, server.url);
+  });
+  afterAll(async () => {
+    await subscriber?.app.close();
+    await producer?.app.close();
+    await server?.stop();
+  });
+
+  it('publishing still commits to the outbox, and the events arrive by themselves once NATS is back', async () => {
+    const sink = subscriber.sinks[0]!;
+    await producer.publish(0, 'before');
+    await waitFor(async () => (await sink.effects({ key: 'before' })).length === 1, { timeoutMs: 15_000, message: 'first event did not arrive' });
+
+    await server.pause();
+    const ids: string[] = [];
+    for (let n = 1; n <= 20; n++) ids.push(await producer.publish(n, `outage-${n % 3}`));
+    // Committed: in the outbox, and none of it could have crossed.
+    const outbox = await new OutboxView(producer.db).ids();
+    for (const id of ids) expect(outbox).toContain(id);
+    await sleep(500);
+    expect(await sink.effects({ keyPrefix: 'outage-' })).toEqual([]);
+
+    await server.resume();
+    await waitFor(async () => (await sink.stats({ keyPrefix: 'outage-' })).rows >= 20, { timeoutMs: 30_000, message: 'events did not arrive after NATS came back' });
+    await sleep(300);
+    expect(await sink.stats({ keyPrefix: 'outage-' })).toEqual({ rows: 20, distinct: 20 });
+    for (const key of ['outage-0', 'outage-1', 'outage-2']) {
+      const ns = (await sink.effects({ key })).map((effect) => effect.n);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    }
+  });
+});
