@@ -1,85 +1,17 @@
-import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { cp, mkdir, readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyProject, cruisedModules, plant, probeManifest, removeTempDirs, root, runCheck, tempDir, violations, type Run, type Violation } from './boundaries-support.ts';
+import { editFile } from '../support/project-copy.ts';
 
 /**
  * `npm run check:boundaries` (scripts/check-boundaries.ts) against the real tree, against a temporary copy of the
- * project with planted violations, and against trees where it can see nothing.
+ * project with planted violations of the module, platform, migration and hygiene rules, and against trees where it
+ * can see nothing. The layer, contract, API and cycle rules are in boundaries-rules.test.ts; the baseline in
+ * boundaries-baseline.test.ts.
  */
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const PROJECT_ENTRIES = ['src', 'modules', 'migrations', 'test', 'scripts', 'package.json', 'tsconfig.json', '.dependency-cruiser.js'];
-const tempDirs: string[] = [];
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Violation {
-  rule: string;
-  severity: string;
-  from: string;
-  to: string;
-}
-
-/** Runs `node [nodeArgs] <projectDir>/scripts/check-boundaries.ts [args]`, where projectDir holds the script. */
-function runCheck(projectDir: string, args: readonly string[] = [], nodeArgs: readonly string[] = []): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, path.join(projectDir, 'scripts/check-boundaries.ts'), ...args], {
-      cwd: projectDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** The violations as the script prints them: "SEVERITY rule (severity)" then "  from -> to". */
-function violations(output: string): Violation[] {
-  return [...output.matchAll(/^[A-Z]+ (\S+) \((\w+)\)\n {2}(\S+) -> (\S+)/gm)].map(([, rule, severity, from, to]) => ({
-    rule: rule!,
-    severity: severity!,
-    from: from!,
-    to: to!,
-  }));
-}
-
-function cruisedModules(output: string): number {
-  const match = /check:boundaries: (\d+) modules/.exec(output);
-  return match ? Number(match[1]) : -1;
-}
-
-async function tempDir(label: string): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), `seams-boundaries-${label}-`));
-  tempDirs.push(dir);
-  return dir;
-}
-
-/** A copy of the project's sources and config, with node_modules linked to the real one. */
-async function copyProject(label: string, entries: readonly string[] = PROJECT_ENTRIES): Promise<string> {
-  const dir = await tempDir(label);
-  for (const entry of entries) await cp(path.join(root, entry), path.join(dir, entry), { recursive: true });
-  await symlink(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return dir;
-}
-
-async function plant(dir: string, file: string, source: string): Promise<void> {
-  await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
-  await writeFile(path.join(dir, file), source);
-}
-
-afterAll(async () => {
-  await Promise.all(tempDirs.map((dir) => rm(dir, { recursive: true, force: true })));
-});
+afterAll(removeTempDirs);
 
 describe('check:boundaries', () => {
   it('passes on the real tree and says how much it cruised', async () => {
@@ -94,25 +26,30 @@ describe('check:boundaries', () => {
     let clean: Run;
     let dirty: Run;
     let found: Violation[];
+    const brief = (list: Violation[]) => list.map(({ rule, severity, from, to }) => ({ rule, severity, from, to }));
 
     beforeAll(async () => {
       const [cleanDir, dirtyDir] = await Promise.all([copyProject('clean'), copyProject('dirty')]);
 
-      // A throw-away module reaching into catalog's private code, at run time and through `import type`.
+      // A throw-away module that declares catalog, reaching into catalog's private code, at run time and through
+      // `import type`.
+      await plant(dirtyDir, 'modules/zz-probe/index.ts', probeManifest({ catalog: 'probes the boundary rules' }));
       await plant(dirtyDir, 'modules/zz-probe/application/steal.ts',
         "import { makeProductsRepository } from '../../catalog/infrastructure/products-repository.ts';\n" +
           'export const steal = makeProductsRepository;\n');
       await plant(dirtyDir, 'modules/zz-probe/domain/peek.ts',
         "import type { Product } from '../../catalog/domain/product.ts';\nexport type Peek = Product;\n");
-      // Allowed: another module's contract.
+      // Allowed: the contract of a declared dependency.
       await plant(dirtyDir, 'modules/zz-probe/application/quote.ts',
         "import { catalogContract } from '../../catalog/contract.ts';\nexport const quote = catalogContract;\n");
       // Only src/modules.ts may import a manifest.
       await plant(dirtyDir, 'modules/zz-probe/application/wire.ts',
         "import { catalogModule } from '../../catalog/index.ts';\nexport const wire = catalogModule;\n");
-      // The platform knows no module, not even its contract (type-only, too).
+      // The platform knows no module, not even its contract (type-only, too), and not the composition root.
       await plant(dirtyDir, 'src/platform/zz-probe.ts',
         "import type { CatalogApi } from '../../modules/catalog/contract.ts';\nexport type Probe = CatalogApi;\n");
+      await plant(dirtyDir, 'src/platform/zz-probe-root.ts',
+        "import { moduleNames } from '../modules.ts';\nexport const probeRoot = moduleNames;\n");
       // Migrations import no app code, also not through #platform/*.
       await plant(dirtyDir, 'migrations/catalog/9999_zz_probe.ts',
         "import { AppError } from '#platform/errors.ts';\n" +
@@ -126,6 +63,16 @@ describe('check:boundaries', () => {
         "import { helper } from '../../../test/zz-probe-helper.ts';\nexport const usesTest = helper;\n");
       await plant(dirtyDir, 'modules/zz-probe/application/typo.ts',
         "import { nothing } from './does-not-exist.ts';\nexport const typo = nothing;\n");
+      // A dev dependency at run time (a type-only import of one is fine), and a package package.json does not list.
+      await plant(dirtyDir, 'modules/zz-probe/application/pretty.ts',
+        "import pretty from 'pino-pretty';\nimport type { Vitest } from 'vitest/node';\nexport const prettify = pretty;\nexport type Runner = Vitest;\n");
+      await plant(dirtyDir, 'modules/zz-probe/application/stringify.ts',
+        "import stringify from 'fast-json-stringify';\nexport const compile = stringify;\n");
+      // Dead production code; the migration above is just as unimported, and exempt.
+      await plant(dirtyDir, 'src/platform/zz-probe-orphan.ts', 'export const nobodyImportsThis = 1;\n');
+      // A file a module's manifest imports (quote.ts) is no orphan once the module is listed in src/modules.ts.
+      await editFile(dirtyDir, 'modules/zz-probe/index.ts', "import { defineModule }", "import './application/quote.ts';\nimport { defineModule }");
+      await editFile(dirtyDir, 'src/modules.ts', "import type { AnyModule }", "import '../modules/zz-probe/index.ts';\nimport type { AnyModule }");
 
       [clean, dirty] = await Promise.all([runCheck(cleanDir), runCheck(dirtyDir, ['--cwd', dirtyDir])]);
       found = violations(dirty.stdout);
@@ -142,31 +89,44 @@ describe('check:boundaries', () => {
       expect(dirty.code).toBe(1);
       expect(cruisedModules(dirty.stdout)).toBeGreaterThan(0);
       const expected: Array<[rule: string, from: string, to: string]> = [
-        ['module-internals-are-private', 'modules/zz-probe/application/steal.ts', 'modules/catalog/infrastructure/products-repository.ts'],
-        ['module-internals-are-private', 'modules/zz-probe/domain/peek.ts', 'modules/catalog/domain/product.ts'],
+        ['zz-probe-uses-only-declared-modules', 'modules/zz-probe/application/steal.ts', 'modules/catalog/infrastructure/products-repository.ts'],
+        ['zz-probe-uses-only-declared-modules', 'modules/zz-probe/domain/peek.ts', 'modules/catalog/domain/product.ts'],
         ['module-manifest-only-in-composition-root', 'modules/zz-probe/application/wire.ts', 'modules/catalog/index.ts'],
         ['platform-knows-no-modules', 'src/platform/zz-probe.ts', 'modules/catalog/contract.ts'],
+        ['platform-not-to-composition-root', 'src/platform/zz-probe-root.ts', 'src/modules.ts'],
         ['migrations-import-no-app-code', 'migrations/catalog/9999_zz_probe.ts', 'src/platform/errors.ts'],
         ['migrations-import-no-app-code', 'migrations/catalog/9999_zz_probe.ts', 'modules/catalog/contract.ts'],
         ['not-to-test', 'modules/zz-probe/application/uses-test.ts', 'test/zz-probe-helper.ts'],
         ['not-to-unresolvable', 'modules/zz-probe/application/typo.ts', './does-not-exist.ts'],
+        ['not-to-dev-dep', 'modules/zz-probe/application/pretty.ts', 'pino-pretty'],
+        ['no-non-package-json', 'modules/zz-probe/application/stringify.ts', 'fast-json-stringify'],
+        ['no-orphans', 'src/platform/zz-probe-orphan.ts', 'src/platform/zz-probe-orphan.ts'],
       ];
       for (const [rule, from, to] of expected) {
-        expect(found, `${rule}: ${from} -> ${to}`).toContainEqual({ rule, severity: 'error', from, to });
+        expect(brief(found), `${rule}: ${from} -> ${to}`).toContainEqual({ rule, severity: 'error', from, to });
       }
       expect(found.filter(({ rule }) => rule === 'no-circular').map(({ from }) => from)).toEqual(
         expect.arrayContaining([expect.stringMatching(/^modules\/zz-probe\/domain\/[ab]\.ts$/)]),
       );
     });
 
-    it('reports nothing but the planted violations (a contract import is allowed)', () => {
-      expect(found.filter(({ from }) => !/zz-probe|zz_probe/.test(from))).toEqual([]);
-      expect(found.filter(({ from }) => from.endsWith('/quote.ts'))).toEqual([]);
+    it('reports nothing but the planted violations', () => {
+      expect(brief(found.filter(({ from }) => !/zz-probe|zz_probe/.test(from)))).toEqual([]);
+      // A declared dependency's contract from a file the app reaches, a type-only dev dependency, an exempt migration.
+      expect(brief(found.filter(({ from }) => from.endsWith('/quote.ts') || from.endsWith('/index.ts')))).toEqual([]);
+      expect(brief(found.filter(({ to }) => to.startsWith('vitest')))).toEqual([]);
+      expect(brief(found.filter(({ rule, from }) => rule === 'no-orphans' && from.startsWith('migrations/')))).toEqual([]);
     });
 
-    it("teaches: prints each rule's comment and a summary", () => {
-      expect(dirty.stdout).toContain("Import the other module's contract.ts instead");
-      expect(dirty.stdout).toContain('only src/modules.ts (the list of modules) may import it');
+    it('teaches: names the rule, both files and what to do instead, and prints a summary', () => {
+      const steal = found.find(({ from, rule }) => from.endsWith('/steal.ts') && rule.endsWith('-uses-only-declared-modules'));
+      expect(steal?.text).toContain(
+        'Do instead: import what you need from modules/catalog/contract.ts, not from its internals (infrastructure/products-repository.ts)',
+      );
+      expect(steal?.text).toContain('declares in dependsOn in modules/zz-probe/index.ts (today: catalog)');
+      expect(found.find(({ rule }) => rule === 'module-manifest-only-in-composition-root')?.text).toContain('only src/modules.ts (the list of modules) may import it');
+      expect(found.find(({ rule }) => rule === 'not-to-dev-dep')?.text).toContain('only in devDependencies');
+      expect(found.find(({ rule }) => rule === 'no-orphans')?.text).toContain('Import it where it is needed');
       expect(dirty.stdout).toMatch(/check:boundaries: \d+ modules and \d+ dependencies cruised .*; \d+ violations? \(\d+ errors/);
       expect(dirty.stdout).toContain('docs/boundaries.md');
     });
@@ -175,6 +135,9 @@ describe('check:boundaries', () => {
   describe('fails loudly when it cannot see the code', () => {
     it('exits non-zero with an explanation when it cruised zero modules', async () => {
       const dir = await copyProject('empty', ['package.json', 'tsconfig.json', '.dependency-cruiser.js']);
+      // The config reads the manifests through a script of the project; point it at the real one, so that the copy
+      // holds no .ts file at all.
+      await editFile(dir, '.dependency-cruiser.js', "'./scripts/boundaries-manifests.ts'", JSON.stringify(path.join(root, 'scripts/boundaries-manifests.ts')));
       await plant(dir, 'src/README.md', 'No sources here.\n');
       const run = await runCheck(root, ['--cwd', dir]);
       expect(run.code).toBe(2);
@@ -183,9 +146,9 @@ describe('check:boundaries', () => {
       expect(run.stdout).not.toContain('violations');
     });
 
-    it('exits non-zero when the installed TypeScript is one dependency-cruiser cannot use (TypeScript 7)', async () => {
-      // A node_modules of links to the real packages, except typescript, which claims to be 7.0.0. With
-      // --preserve-symlinks, dependency-cruiser finds typescript there instead of the real one.
+    it('exits non-zero when the installed TypeScript is one it cannot use (TypeScript 7)', async () => {
+      // A node_modules of links to the real packages, except typescript, which claims to be 7.0.0 and has no compiler
+      // API. With --preserve-symlinks, the check and dependency-cruiser find typescript there instead of the real one.
       const dir = await tempDir('typescript7');
       for (const entry of ['src', 'modules', 'scripts', 'package.json', 'tsconfig.json', '.dependency-cruiser.js']) {
         await cp(path.join(root, entry), path.join(dir, entry), { recursive: true });
@@ -197,11 +160,12 @@ describe('check:boundaries', () => {
       await plant(dir, 'node_modules/typescript/package.json', '{ "name": "typescript", "version": "7.0.0", "main": "index.js" }\n');
       await plant(dir, 'node_modules/typescript/index.js', 'module.exports = {};\n');
 
-      const run = await runCheck(dir, ['--cwd', dir], ['--preserve-symlinks']);
+      const run = await runCheck(dir, ['--cwd', dir], { NODE_OPTIONS: '--preserve-symlinks' });
       expect(run.code).toBe(2);
-      expect(run.stderr).toContain('cruised 0 modules, so nothing was checked');
+      expect(run.stderr).toContain('check:boundaries FAILED: the check could not run');
+      expect(run.stderr).toContain('has no compiler API (TypeScript 7?)');
       expect(run.stderr).toContain('typescript@7.0.0 (NOT usable');
-      expect(run.stderr).toContain('missing-tsc-transpiler');
+      expect(run.stdout).not.toContain('violations');
     });
   });
 });
