@@ -2,8 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OwnNatsServer, natsServerBinary } from '../support/nats-server.ts';
 import { producerApp, runPrefix, subscriberApp, type ProducerApp } from '../support/nats-apps.ts';
 import { probeSystem } from '../support/probe-modules.ts';
-import { OutboxView, sleep, type ProbeView } from '../support/probe-views.ts';
+import { adminDatabase, OutboxView, sleep, type ProbeView } from '../support/probe-views.ts';
+import { testDatabaseUrl } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
+import type { Kysely } from 'kysely';
+import { EventAdmin } from '#platform/events/event-admin.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 
 // This test stops and starts its NATS server, so it needs one of its own, not the machine's shared one.
@@ -16,7 +19,10 @@ describe.skipIf(!binary)('while NATS is down', () => {
   let producer: ProducerApp;
   let subscriber: { app: ModuleRouter; sinks: ProbeView[] };
 
+  let adminDb: Kysely<unknown>;
+
   beforeAll(async () => {
+    adminDb = adminDatabase(testDatabaseUrl());
     server = await OwnNatsServer.start(binary);
     producer = await producerApp(probes, server.url);
     subscriber = await subscriberApp(probes, server.url);
@@ -25,6 +31,7 @@ describe.skipIf(!binary)('while NATS is down', () => {
     await subscriber?.app.close();
     await producer?.app.close();
     await server?.stop();
+    await adminDb?.destroy();
   });
 
   it('publishing still commits to the outbox, and the events arrive by themselves once NATS is back', async () => {
@@ -40,6 +47,12 @@ describe.skipIf(!binary)('while NATS is down', () => {
     for (const id of ids) expect(outbox).toContain(id);
     await sleep(500);
     expect(await sink.effects({ keyPrefix: 'outage-' })).toEqual([]);
+    // Retention with no grace at all: the producer's process has no local subscriber, only the relay, whose cursor
+    // keeps what it has not sent.
+    const admin = new EventAdmin(adminDb, [], [probes.producer]);
+    await admin.applyRetention(0);
+    const kept = await new OutboxView(producer.db).ids();
+    for (const id of ids) expect(kept).toContain(id);
 
     await server.resume();
     await waitFor(async () => (await sink.stats({ keyPrefix: 'outage-' })).rows >= 20, { timeoutMs: 30_000, message: 'events did not arrive after NATS came back' });
@@ -49,5 +62,8 @@ describe.skipIf(!binary)('while NATS is down', () => {
       const ns = (await sink.effects({ key })).map((effect) => effect.n);
       expect(ns).toEqual([...ns].sort((a, b) => a - b));
     }
+    // Sent now: the same retention lets them go.
+    await new EventAdmin(adminDb, [], [probes.producer]).applyRetention(0);
+    expect(await new OutboxView(producer.db).ids()).toEqual([]);
   });
 });
