@@ -6,6 +6,7 @@ import pg from 'pg';
 import { ConfigError, type Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import { prepareModuleDatabases } from '#platform/db/module-databases.ts';
+import { placeModules } from '#platform/db/database-placement.ts';
 import { logPoolErrors } from '#platform/db/module-database.ts';
 import { eventAdminRoutes } from '#platform/events/admin-routes.ts';
 import type { EventBus } from '#platform/events/event-bus.ts';
@@ -55,29 +56,39 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const topology = resolveTopology(options.modules, config.modules, config.remoteModules);
   const local = topology.local;
   // Which events cross processes (over NATS); fails here, before any database work, if they do and NATS_URL is unset.
-  const eventTopology = planEventTopology({ modules: options.modules, local: config.modules, natsUrl: config.natsUrl });
+  const placement = placeModules(local, options.databaseUrl, config.moduleDatabaseUrls);
+  const localNames = new Set(config.modules);
+  // A subscriber reads its producer's outbox directly only when both run here, in the same database.
+  const sharesLog = (producer: string, subscriber: string) => localNames.has(producer) && localNames.has(subscriber) && placement.sameDatabase(producer, subscriber);
+  const eventTopology = planEventTopology({ modules: options.modules, local: config.modules, natsUrl: config.natsUrl, sharesLog });
 
   const metrics = createAppMetrics({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.endpoint });
   // Bound once the bus exists; commits that publish before then are found by the bus's first pass.
   const delivery: { bus?: EventBus } = {};
-  const databases = await prepareModuleDatabases({
-    url: options.databaseUrl,
-    modules: local,
-    poolMax: config.dbPoolMax,
-    migrationsDir: options.migrationsDir ?? path.join(projectRoot, 'migrations'),
-    logger,
-    onPublishCommitted: (module, events) => delivery.bus?.published(module, events),
-  });
-  // The platform's own connection, for work across modules' event tables (lag, dead letters, retention).
-  const platformPool = new pg.Pool({ connectionString: options.databaseUrl, max: 2, application_name: 'seams:platform' });
-  logPoolErrors(platformPool, logger);
-  const platformDb = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: platformPool }) });
+  const databases = new Map<string, Kysely<unknown>>();
+  // The platform's own connection to each database, for work across modules' event tables (lag, dead letters, retention).
+  const platformDbs = new Map<string, Kysely<unknown>>();
+  for (const [url, group] of placement.groups) {
+    const prepared = await prepareModuleDatabases({
+      url,
+      modules: group,
+      poolMax: config.dbPoolMax,
+      migrationsDir: options.migrationsDir ?? path.join(projectRoot, 'migrations'),
+      logger,
+      onPublishCommitted: (module, events) => delivery.bus?.published(module, events),
+      readsOutbox: sharesLog,
+    });
+    for (const [module, db] of prepared) databases.set(module, db);
+    const platformPool = new pg.Pool({ connectionString: url, max: 2, application_name: 'seams:platform' });
+    logPoolErrors(platformPool, logger);
+    platformDbs.set(url, new Kysely<unknown>({ dialect: new PostgresDialect({ pool: platformPool }) }));
+  }
 
   const app = await createHttpServer({ logger, jwtSecret: config.jwtSecret, meter: metrics.meter('seams.http') });
   app.addHook('onClose', async () => {
     // Stop delivering before the pools the handlers write through go away.
     await delivery.bus?.stop();
-    await Promise.all([...databases.values(), platformDb].map((db) => db.destroy()));
+    await Promise.all([...databases.values(), ...platformDbs.values()].map((db) => db.destroy()));
     await metrics.shutdown();
   });
 
@@ -112,7 +123,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   delivery.bus = bus;
   app.addHook('onReady', () => bus.start());
 
-  const eventAdmin = new EventAdmin(platformDb, subscriptions, eventTopology.relays.map((relay) => relay.producer));
+  const eventAdmin = new EventAdmin((module) => platformDbs.get(placement.urlOf(module))!, subscriptions, eventTopology.relays.map((relay) => relay.producer));
   eventAdminRoutes(app, eventAdmin, { guard: adminOnly, wake: () => bus.wakeAll() });
   eventAdmin.observeLag(metrics.meter('seams.events'));
   const retention = setInterval(() => {

@@ -36,7 +36,9 @@ closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, logger: { error: (msg: 
   logger.info('stopped');
 });
 
-let databaseUrl = config.databaseUrl;
+// A process whose every module has a database of its own (DATABASE_URL_<MODULE>) needs no DATABASE_URL, nor the
+// embedded server; the platform then works in the first module's database.
+let databaseUrl = config.databaseUrl ?? (config.modules.every((module) => module in config.moduleDatabaseUrls) ? config.moduleDatabaseUrls[config.modules[0]!] : undefined);
 const embedded = !databaseUrl;
 if (!databaseUrl) {
   started.embedded = await startEmbeddedPostgres({ dataDir: path.resolve(config.dataDir, 'postgres'), logger });

@@ -41,17 +41,19 @@ export interface DeadLetter {
 
 /**
  * Operations on the event bus across modules: lag, dead letters, replay, retention. It reads every module's event
- * tables, so it runs on the platform's own connection (the DATABASE_URL user), never on a module's.
+ * tables, so it runs on the platform's own connection (the DATABASE_URL user), never on a module's: one per database
+ * when modules have databases of their own (DATABASE_URL_<MODULE>), picked by module with `dbOf`. A subscriber and
+ * the log it reads always share a database (otherwise the events come over NATS into its own `seams_received`).
  */
 export class EventAdmin {
-  readonly #db: Kysely<unknown>;
+  readonly #dbOf: (module: string) => Kysely<unknown>;
   readonly #subscriptions: readonly SubscriptionInfo[];
 
   readonly #relayed: readonly string[];
 
   /** @param relayed producers whose outbox a NATS relay also reads: its cursor bounds their retention too. */
-  constructor(db: Kysely<unknown>, subscriptions: readonly SubscriptionInfo[], relayed: readonly string[] = []) {
-    this.#db = db;
+  constructor(db: Kysely<unknown> | ((module: string) => Kysely<unknown>), subscriptions: readonly SubscriptionInfo[], relayed: readonly string[] = []) {
+    this.#dbOf = typeof db === 'function' ? db : () => db;
     this.#subscriptions = subscriptions;
     this.#relayed = relayed;
   }
@@ -67,13 +69,13 @@ export class EventAdmin {
           join ${sql.raw(outbox)} o
             on (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
            and ${partitionOf('o', info.partitions)} = c.partition
-          where c.subscription = ${info.subscription} and o.name = ${info.event} and o.version = ${info.version}`.execute(this.#db);
+          where c.subscription = ${info.subscription} and o.name = ${info.event} and o.version = ${info.version}`.execute(this.#dbOf(info.module));
         const parked = await sql<{ retrying: number; waiting: number; dead: number; oldest: Date | null }>`
           select count(*) filter (where status = 'retrying')::int as retrying,
                  count(*) filter (where status = 'waiting')::int as waiting,
                  count(*) filter (where status = 'dead')::int as dead,
                  min(occurred_at) as oldest
-          from ${sql.raw(subscriber)}.seams_parked where subscription = ${info.subscription}`.execute(this.#db);
+          from ${sql.raw(subscriber)}.seams_parked where subscription = ${info.subscription}`.execute(this.#dbOf(info.module));
         const p = pending.rows[0]!;
         const q = parked.rows[0]!;
         const oldest = [p.oldest, q.oldest].filter((date): date is Date => date !== null).map((date) => date.getTime());
@@ -128,7 +130,7 @@ export class EventAdmin {
                  where w.subscription = d.subscription and w.key = d.key and w.status = 'waiting') as waiting_behind
         from ${sql.raw(ident(schema.schema))}.seams_parked d
         where d.status = 'dead' ${filter.subscription ? sql`and d.subscription = ${filter.subscription}` : sql``}
-        order by d.parked_at`.execute(this.#db);
+        order by d.parked_at`.execute(this.#dbOf(schema.module));
       for (const row of rows.rows) {
         letters.push({
           id: `${schema.module}:${row.id}`,
@@ -163,7 +165,7 @@ export class EventAdmin {
         set status = 'retrying', attempts = 0, next_attempt_at = now(), updated_at = now()
         where status = 'dead'
           ${idNumber === undefined ? sql`` : sql`and id = ${idNumber}::bigint`}
-          ${selection.subscription ? sql`and subscription = ${selection.subscription}` : sql``}`.execute(this.#db);
+          ${selection.subscription ? sql`and subscription = ${selection.subscription}` : sql``}`.execute(this.#dbOf(schema.module));
       replayed += Number(result.numAffectedRows ?? 0);
     }
     return replayed;
@@ -180,16 +182,21 @@ export class EventAdmin {
     let inbox = 0;
     const cutoff = new Date(Date.now() - retentionMs);
     const logs = new Map<string, RawBuilder<unknown>[]>();
-    const readersOf = (log: string) => logs.get(log) ?? logs.set(log, []).get(log)!;
+    // The module whose database holds each log: its producer's for an outbox, the subscriber's for what it received.
+    const databaseOf = new Map<string, string>();
+    const readersOf = (log: string, module: string) => {
+      databaseOf.set(log, module);
+      return logs.get(log) ?? logs.set(log, []).get(log)!;
+    };
     for (const info of this.#subscriptions) {
-      readersOf(logOf(info)).push(
+      readersOf(logOf(info), info.module).push(
         sql`select cursor_xid, cursor_seq from ${sql.raw(ident(info.schema))}.seams_subscription_cursors where subscription = ${info.subscription}`,
       );
     }
     for (const producer of this.#relayed) {
       // The relay has not sent what lies past its cursor: the other processes' subscribers still need it.
       const schema = ident(schemaName(producer));
-      readersOf(`${schema}.seams_outbox`).push(sql`select cursor_xid, cursor_seq from ${sql.raw(schema)}.seams_relay_cursors`);
+      readersOf(`${schema}.seams_outbox`, producer).push(sql`select cursor_xid, cursor_seq from ${sql.raw(schema)}.seams_relay_cursors`);
     }
     for (const [log, readers] of logs) {
       // Every reader's cursor (each partition's) bounds what may go; the log is also bounded by age.
@@ -198,7 +205,7 @@ export class EventAdmin {
         delete from ${sql.raw(log)} where (xid, seq) in (
           select xid, seq from ${sql.raw(log)}
           where ${sql.raw(log.endsWith('seams_received') ? 'received_at' : 'occurred_at')} < ${cutoff} and (xid, seq) <= all (${cursors})
-          order by xid, seq limit ${batch})`.execute(this.#db);
+          order by xid, seq limit ${batch})`.execute(this.#dbOf(databaseOf.get(log)!));
       outbox += Number(deleted.numAffectedRows ?? 0);
     }
     for (const info of this.#subscriptions) {
@@ -209,7 +216,7 @@ export class EventAdmin {
           select ctid from ${sql.raw(ident(info.schema))}.seams_inbox i
           where i.subscription = ${info.subscription} and i.handled_at < ${cutoff}
             and not exists (select 1 from ${sql.raw(outbox)} o where (o.xid, o.seq) <= (i.event_xid, i.event_seq) limit 1)
-          limit ${batch})`.execute(this.#db);
+          limit ${batch})`.execute(this.#dbOf(info.module));
       inbox += Number(deleted.numAffectedRows ?? 0);
     }
     return { outbox, inbox };
