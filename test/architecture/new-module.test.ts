@@ -139,7 +139,7 @@ it('creates a module that, once listed in src/modules.ts and the printed generat
 
   // Its own tests, and the cross-module permission test (which now covers it too), on a fresh database of the copy's
   // own run, on the server this run uses.
-  const tests = await npm(['test', '--', '--reporter=verbose', 'modules/loyalty-points', 'test/architecture/cross-module-access.test.ts'], {
+  const tests = await npm(['test', '--', '--reporter=verbose', '--no-file-parallelism', 'modules/loyalty-points', 'test/architecture/cross-module-access.test.ts'], {
     ...process.env,
     DATABASE_URL: inject('serverUrl'),
   });
