@@ -35,10 +35,19 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
     instrumentations: [
       new HttpInstrumentation(),
       // Statements outside any request or handler (pool housekeeping, the event bus's batch bookkeeping) would each
-      // start a trace of their own: noise that hides the traces of user actions.
-      new PgInstrumentation({ requireParentSpan: true }),
+      // start a trace of their own: noise that hides the traces of user actions. A pool checkout is not a statement:
+      // with ignoreConnectSpans a read makes one pg span instead of two (bench:http's tracing phase).
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
       new PinoInstrumentation({ disableLogSending: true, logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' } }),
-      new FastifyOtelInstrumentation({ registerOnInitialization: true, ignorePaths: (route) => route.url.startsWith('/health/') }),
+      // One span per request with its route, and no span per lifecycle hook or for the handler: those were 5 of a
+      // read's 9 spans, named after the hook's source text, and about half of tracing's CPU cost per request
+      // (BENCHMARKS.md, "Tracing overhead"). SQL and module-call spans still hang under the request.
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        instrumentHooks: false,
+        instrumentHandler: false,
+        ignorePaths: (route) => route.url.startsWith('/health/'),
+      }),
     ],
   });
   sdk.start();
