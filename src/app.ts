@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fastifyAwilixPlugin } from '@fastify/awilix';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type { Kysely } from 'kysely';
 import { ConfigError, type Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import { prepareModuleDatabases } from '#platform/db/module-databases.ts';
 import { placeModules } from '#platform/db/database-placement.ts';
-import { logPoolErrors } from '#platform/db/module-database.ts';
+import { createPlatformDatabase, pingDatabase } from '#platform/db/platform-database.ts';
 import { eventAdminRoutes } from '#platform/events/admin-routes.ts';
 import type { EventBus } from '#platform/events/event-bus.ts';
 import { EventAdmin } from '#platform/events/event-admin.ts';
@@ -79,9 +78,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
       readsOutbox: sharesLog,
     });
     for (const [module, db] of prepared) databases.set(module, db);
-    const platformPool = new pg.Pool({ connectionString: url, max: 2, application_name: 'seams:platform' });
-    logPoolErrors(platformPool, logger);
-    platformDbs.set(url, new Kysely<unknown>({ dialect: new PostgresDialect({ pool: platformPool }) }));
+    platformDbs.set(url, createPlatformDatabase(url, logger));
   }
 
   const app = await createHttpServer({ logger, jwtSecret: config.jwtSecret, meter: metrics.meter('seams.http') });
@@ -135,7 +132,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   metricsRoute(app, metrics, adminOnly);
   healthRoutes(
     app,
-    Object.fromEntries([...databases].map(([module, db]) => [`database:${module}`, async () => void (await sql`select 1`.execute(db))])),
+    Object.fromEntries([...databases].map(([module, db]) => [`database:${module}`, () => pingDatabase(db)])),
   );
 
   for (const module of local) {

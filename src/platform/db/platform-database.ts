@@ -1,0 +1,19 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { logPoolErrors } from './module-database.ts';
+
+/**
+ * The platform's own connection to a database, as the DATABASE_URL user: for work across modules' event tables (lag,
+ * dead letters, retention), which no module's role may do. Two connections are plenty for that.
+ */
+export function createPlatformDatabase(url: string, logger: Logger): Kysely<unknown> {
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'seams:platform' });
+  logPoolErrors(pool, logger);
+  return new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** A readiness check: resolves when the database answers a trivial query. */
+export async function pingDatabase(db: Kysely<unknown>): Promise<void> {
+  await sql`select 1`.execute(db);
+}
