@@ -67,6 +67,9 @@ export class NatsReceiver {
     this.#o = options;
     this.#durable = durableName(options.module, options.subscription);
     this.#leaseKey = `seams:receiver:${options.module}:${options.subscription}`;
+    // A pull request open when the server went away may be gone with it; the client would notice only after missed
+    // heartbeats. Starting the pull over on a reconnect resumes delivery at once.
+    options.link.onConnected(() => void this.#messages?.close().catch(() => undefined));
   }
 
   start(): void {
