@@ -8,6 +8,7 @@ import { grantOutboxReads, provisionModules } from './provision.ts';
 import { verifyDataBoundaries } from './verify-data-boundaries.ts';
 import { producerOf } from '../events/event-definition.ts';
 import { migrateEventTables } from '../events/event-tables.ts';
+import { assertEventPositionsFromThisServer } from '../events/event-positions.ts';
 import type { AnyModule } from '../modules/define-module.ts';
 
 export interface ModuleDatabasesOptions {
@@ -47,6 +48,7 @@ export async function prepareModuleDatabases(options: ModuleDatabasesOptions): P
     });
     databases.set(module, db);
     await migrateEventTables(db, schema);
+    await assertEventPositionsFromThisServer(db, module);
     await migrateModule(db, { module, schema, folder: path.join(options.migrationsDir, module), logger });
   }
   const roleOf = new Map(provisioned.map(({ module, role }) => [module, role]));
