@@ -5,6 +5,8 @@ import { buildApp } from './app.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import { moduleNames, modules } from './modules.ts';
 import { ConfigError, loadConfig } from '#platform/config.ts';
+import { ModuleWiringError } from '#platform/modules/module-container.ts';
+import { resolveTopology } from '#platform/modules/topology.ts';
 import { createLogger } from '#platform/logger.ts';
 import { redactUrl } from '#platform/db/database-names.ts';
 import { loadOrCreateDevSecret } from '#platform/dev-secret.ts';
@@ -16,8 +18,11 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embed
 let config;
 try {
   config = loadConfig(process.env, moduleNames);
+  // MODULES and REMOTE_MODULES must cover every dependency of what runs here: a configuration mistake, told before any
+  // database work (buildApp checks it again, for callers other than this entry).
+  resolveTopology(modules, config.modules, config.remoteModules);
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
+  if (!(error instanceof ConfigError) && !(error instanceof ModuleWiringError)) throw error;
   process.stderr.write(`${error.message}\nSee the configuration table in README.md.\n`);
   process.exit(78); // EX_CONFIG
 }

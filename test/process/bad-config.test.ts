@@ -54,6 +54,19 @@ describe('start-up with a bad setting', () => {
     expect(seams.output.stderr).toContain('at least 32 characters');
   }, 90_000);
 
+  it('MODULES=ordering with nothing remote: exits 78 before starting anything, naming each module it needs and how to reach it', async () => {
+    const dataDir = path.join(scratch, 'never-created');
+    const seams = spawnSeams({ MODULES: 'ordering', SERVICE_TOKEN: 'a-service-token-of-at-least-32-characters', DATA_DIR: dataDir });
+
+    const exit = await within(60_000, seams.exited, 'exit with a module it cannot reach');
+
+    expect(exit.code, seams.output.stderr).toBe(78);
+    for (const needed of ['catalog', 'inventory', 'payments']) {
+      expect(seams.output.stderr).toContain(`"${needed}" (needed by "ordering"): add it to MODULES, or to REMOTE_MODULES as ${needed}=http://`);
+    }
+    await expect(stat(dataDir)).rejects.toThrow();
+  }, 90_000);
+
   it('reports every bad variable at once, not just the first', async () => {
     const seams = spawnSeams({ PORT: 'abc', DB_POOL_MAX: '0', DATA_DIR: path.join(scratch, 'never-created') });
 
