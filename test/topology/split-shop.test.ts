@@ -5,7 +5,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../process/seams-process.ts';
 import { contention } from '../support/contention-suite.ts';
-import { natsForTests } from '../support/nats-server.ts';
+import { natsForTests, OwnNatsServer } from '../support/nats-server.ts';
+import { deleteStream } from '../support/nats-apps.ts';
 import { orderFlows } from '../support/order-flows-suite.ts';
 import { shop } from '../support/shop.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
@@ -31,6 +32,10 @@ describe.skipIf(nats.skipped !== undefined)(`split topology${nats.skipped ? ` (s
 
   beforeAll(async () => {
     before = await fingerprint(EXTRACTED);
+    if (!(nats instanceof OwnNatsServer)) {
+      // The shared server keeps streams and durable consumers between runs: start from none, as on a fresh server.
+      await Promise.all(['catalog', 'inventory', 'ordering', 'payments', 'order-history'].map((producer) => deleteStream(nats.url!, producer)));
+    }
     otlp = await startOtlpReceiver();
     databases = await Promise.all([isolatedDatabase(), isolatedDatabase()]);
     topology = await startSplitTopology({ natsUrl: nats.url!, otlpEndpoint: otlp.endpoint, databases: { main: databases[0]!.url, payments: databases[1]!.url } });
