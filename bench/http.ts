@@ -17,10 +17,11 @@
 //           stock set through PUT /inventory/items/:id), then waits until every order placed in the window is
 //           confirmed or cancelled (read from ordering.orders); completed orders/s = orders / (first placed -> last
 //           settled). Medians of RUNS; all orders of the warm-up settle before the first window.
-//   tracing the read with tracing on (always-on sampling, batch exporter to a local OTLP/HTTP receiver that counts the
-//           spans) against tracing off (OTEL_SDK_DISABLED=true), in TRACING_PAIRS interleaved pairs of short windows:
-//           bench/http-tracing.ts. Prints per-pair ratios, their median against the 15 % target, and the machine load.
-//           Alone: `npm run bench:http:tracing`.
+//   tracing the read, and placing orders (POST /orders req/s, and orders settled per second), with tracing on
+//           (always-on sampling, batch exporter to a local OTLP/HTTP receiver that counts the spans) against tracing
+//           off (OTEL_SDK_DISABLED=true), in TRACING_PAIRS interleaved pairs of short windows per workload, each app on
+//           a database of its own: bench/http-tracing.ts. Prints per-pair ratios, their medians against the 15 %
+//           target, and the machine load. Alone: `npm run bench:http:tracing`.
 //
 // One server runs at a time: each is started for its run's windows and stopped after, since an idle app is not idle
 // (its event bus works in the background; the first line of output says how much) and would slow whatever runs
@@ -38,6 +39,7 @@
 //      TRACING_PAIRS (6; 0 skips the tracing phase) TRACING_SECS (8) TRACING_WARMUP (2)
 //      TRACING_OFF (disabled: OTEL_SDK_DISABLED=true with the same --import, as `npm start` runs; no-import: no --import)
 //      TRACING_ON_ENV (extra env of the tracing-on app only, NAME=value,NAME=value: to take the cost apart)
+//      TRACING_WORKLOADS (read,orders; orders only when ordering is registered)
 //      IDLE_SECS (5; the idle app's own CPU use, measured first) READS (1; 0 skips the reads)
 //      RATE (1000 req/s; 0 skips the open-loop windows) RATE_SECS (5)
 //      ORDERS (1: the orders phase, when ordering is registered) ORDER_PRODUCTS (10) DRAIN_TIMEOUT_SECS (300)
@@ -57,7 +59,7 @@ import { roleName, withDatabase } from '#platform/db/database-names.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
 import { ident } from '#platform/db/provision.ts';
 import { moduleNames } from '../src/modules.ts';
-import { tracingPhase, type TracingResult } from './http-tracing.ts';
+import { tracingPhase, type TracingResult, type Workload } from './http-tracing.ts';
 import { cpuMs, f0, f1, f2, freePort, load, median, signToken, startChild, stopAllChildren, table, type ChildServer, type LoadOptions, type LoadResult } from './http-support.ts';
 
 const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
@@ -73,6 +75,7 @@ const CFG = {
   tracingSecs: Number(env('TRACING_SECS', '8')),
   tracingWarmup: Number(env('TRACING_WARMUP', '2')),
   tracingOff: env('TRACING_OFF', 'disabled'),
+  tracingWorkloads: env('TRACING_WORKLOADS', 'read,orders').split(',').map((w) => w.trim()).filter(Boolean),
   tracingOnEnv: Object.fromEntries(
     env('TRACING_ON_ENV', '')
       .split(',')
@@ -158,6 +161,8 @@ const started = performance.now();
 let embedded: EmbeddedPostgres | undefined;
 let serverUrl = '';
 let database = '';
+/** The tracing phase's databases, one per app; dropped with the main one. */
+const tracingDatabases: string[] = [];
 let cleaning: Promise<void> | undefined;
 
 async function admin<T>(run: (client: pg.Client) => Promise<T>, url = serverUrl): Promise<T> {
@@ -175,7 +180,7 @@ function cleanup(): Promise<void> {
     await stopAllChildren().catch((error: unknown) => console.error('bench: stopping servers failed:', error));
     if (database && serverUrl) {
       await admin(async (client) => {
-        await client.query(`drop database if exists ${ident(database)} with (force)`);
+        for (const name of [database, ...tracingDatabases]) await client.query(`drop database if exists ${ident(name)} with (force)`);
         // Module roles carry the database name (roleName); they belong to the server, so they go too.
         const roles = await client.query<{ rolname: string }>("select rolname from pg_roles where rolname like $1 || '\\_%'", [database]);
         for (const { rolname } of roles.rows) await client.query(`drop role if exists ${ident(rolname)}`);
@@ -348,18 +353,32 @@ async function main(): Promise<void> {
   let tracing: TracingResult | undefined;
   if (CFG.tracingPairs > 0) {
     if (CFG.tracingOff !== 'disabled' && CFG.tracingOff !== 'no-import') throw new Error(`TRACING_OFF=${CFG.tracingOff}: expected disabled or no-import`);
-    say(`tracing: ${CFG.tracingPairs} pairs, tracing on against off`);
+    const unknown = CFG.tracingWorkloads.filter((w) => w !== 'read' && w !== 'orders');
+    if (unknown.length > 0) throw new Error(`TRACING_WORKLOADS=${CFG.tracingWorkloads.join(',')}: unknown ${unknown.join(', ')}; expected read, orders or both`);
+    const workloads = CFG.tracingWorkloads.filter((w): w is Workload => w === 'read' || (w === 'orders' && ordering));
+    if (workloads.length < CFG.tracingWorkloads.length) console.log(`\ntracing: orders skipped: src/modules.ts does not register ordering, inventory and payments`);
+    // One database per app, so neither app's event bus takes the other's events.
+    const dbUrls = { off: withDatabase(serverUrl, `${database}_off`), on: withDatabase(serverUrl, `${database}_on`) };
+    for (const name of [`${database}_off`, `${database}_on`]) {
+      await admin((client) => client.query(`create database ${ident(name)}`));
+      tracingDatabases.push(name);
+    }
+    say(`tracing: ${CFG.tracingPairs} pairs per workload (${workloads.join(', ')}), tracing on against off`);
     tracing = await tracingPhase({
       root: ROOT,
-      dbUrl,
-      readPath,
+      dbUrls,
+      adminToken,
+      customerToken: (subject) => signToken(secret, subject, []),
+      workloads,
+      orderProducts: CFG.orderProducts,
+      drainTimeoutMs: CFG.drainTimeoutMs,
       connections: CFG.connections,
       pairs: CFG.tracingPairs,
       secs: CFG.tracingSecs,
       warmup: CFG.tracingWarmup,
       off: CFG.tracingOff as 'disabled' | 'no-import',
       onEnv: CFG.tracingOnEnv,
-      startApp: (label, nodeArgs, extraEnv) => startApp(`${label}@${CFG.logLevel}`, dbUrl, CFG.logLevel, 'all', { nodeArgs, env: extraEnv }),
+      startApp: (label, appDbUrl, nodeArgs, extraEnv) => startApp(`${label}@${CFG.logLevel}`, appDbUrl, CFG.logLevel, 'all', { nodeArgs, env: extraEnv }),
     });
   }
 
