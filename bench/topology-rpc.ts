@@ -117,7 +117,8 @@ export async function benchRpc(options: RpcBenchOptions): Promise<RpcBenchResult
   }
 }
 
-function summarize(samples: number[]): LatencySummary {
+/** n, nearest-rank p50/p99 and mean of the samples (ms). */
+export function summarize(samples: readonly number[]): LatencySummary {
   const sorted = [...samples].sort((a, b) => a - b);
   return { n: sorted.length, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), meanMs: sorted.reduce((sum, x) => sum + x, 0) / sorted.length };
 }

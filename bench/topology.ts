@@ -2,56 +2,139 @@
 //
 //   rpc     one contract call (catalog.getProducts, IDS ids) in process against over HTTP on loopback: p50/p99 and
 //           their ratio (bench/topology-rpc.ts has the method)
+//   orders  an order from POST /orders until it is confirmed, in one process (MODULES=all) against the split topology
+//           (three processes, NATS JetStream), both running at once: p50/p99 and their ratio
+//           (bench/topology-orders.ts has the method)
 //
-// Env: DATABASE_URL (a server where we may create databases and roles; a fresh database is made and dropped; unset:
+// Env: DATABASE_URL (a server where we may create databases and roles; fresh databases are made and dropped; unset:
 //      an embedded PostgreSQL with its data in .data/bench-postgres)
-//      N (2000 calls per side) WARMUP (200 per side) ROUNDS (10) IDS (3) JSON_OUT (file for the numbers)
-//      BENCH_LOG_LEVEL (warn)
+//      PHASES (rpc,orders) JSON_OUT (file for the numbers) BENCH_LOG_LEVEL (warn)
+//      rpc:    N (2000 calls per side) WARMUP (200 per side) ROUNDS (10) IDS (3)
+//      orders: ORDERS (300 per topology) ORDER_WARMUP (30 per topology) ORDER_LINES (1) SIGNAL (notify | poll)
+//              POLL_MS (2, with SIGNAL=poll) MAX_SECS (300) ORDER_TIMEOUT_MS (15000)
+//              APP_ENV (settings for every app process of both topologies, over DB_POOL_MAX=4; e.g. "EVENTS_POLL_INTERVAL_MS=100")
+// Ctrl-C (or SIGTERM) stops every process and drops every database the run made.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createLogger } from '#platform/logger.ts';
 import { stopAllChildren } from './http-support.ts';
+import { deferStop, stopOnSignals } from './support/cleanup.ts';
 import { describeServer, openServer } from './support/server.ts';
 import { f2, table } from './support/stats.ts';
-import { benchRpc } from './topology-rpc.ts';
+import { benchOrders, type EndSignal, type OrdersBenchResult } from './topology-orders.ts';
+import { benchRpc, type RpcBenchResult } from './topology-rpc.ts';
 
 const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
 const CFG = {
+  phases: env('PHASES', 'rpc,orders').split(',').map((phase) => phase.trim()),
   n: Number(env('N', '2000')),
   warmup: Number(env('WARMUP', '200')),
   rounds: Number(env('ROUNDS', '10')),
   ids: Number(env('IDS', '3')),
+  orders: Number(env('ORDERS', '300')),
+  orderWarmup: Number(env('ORDER_WARMUP', '30')),
+  orderLines: Number(env('ORDER_LINES', '1')),
+  signal: env('SIGNAL', 'notify') as EndSignal,
+  pollMs: Number(env('POLL_MS', '2')),
+  maxSecs: Number(env('MAX_SECS', '300')),
+  orderTimeoutMs: Number(env('ORDER_TIMEOUT_MS', '15000')),
+  appEnv: Object.fromEntries(
+    env('APP_ENV', '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new Error(`APP_ENV: "${pair}" is not NAME=value; give space-separated settings, e.g. APP_ENV="EVENTS_POLL_INTERVAL_MS=100"`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+  ) as Record<string, string>,
   jsonOut: env('JSON_OUT', ''),
 };
+const unknownPhases = CFG.phases.filter((phase) => phase !== 'rpc' && phase !== 'orders');
+if (unknownPhases.length > 0) throw new Error(`PHASES=${process.env.PHASES}: unknown phase(s) ${unknownPhases.join(', ')}; use rpc, orders or rpc,orders`);
+if (CFG.signal !== 'notify' && CFG.signal !== 'poll') throw new Error(`SIGNAL=${CFG.signal}: use notify (a NOTIFY at the confirming commit) or poll (GET /orders/:id every POLL_MS)`);
+
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const ratioRow = (label: string, a: { p50Ms: number; p99Ms: number; meanMs: number }, b: { p50Ms: number; p99Ms: number; meanMs: number }) => [
+  label,
+  '',
+  `${f2(b.p50Ms / a.p50Ms)}x`,
+  `${f2(b.p99Ms / a.p99Ms)}x`,
+  `${f2(b.meanMs / a.meanMs)}x`,
+];
 
 async function main(): Promise<void> {
+  stopOnSignals();
   const logger = createLogger(env('BENCH_LOG_LEVEL', 'warn') as 'warn');
   const server = await openServer(process.env.DATABASE_URL, logger);
+  const closeServer = deferStop('the PostgreSQL server', () => server.close());
+  const stopChildren = deferStop('child servers', () => stopAllChildren());
+  const results: { rpc?: RpcBenchResult; orders?: OrdersBenchResult } = {};
   try {
     const facts = await describeServer(server.url);
     console.log(
-      `bench:topology  node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ` +
+      `bench:topology  node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model ?? '?'}), load ${load()}; ` +
         `PostgreSQL ${facts.version}${server.embedded ? ' (embedded)' : ''}, fsync=${facts.fsync}, synchronous_commit=${facts.synchronousCommit}`,
     );
-    console.log(`rpc: catalog.getProducts with ${CFG.ids} ids, ${CFG.n} calls per side after ${CFG.warmup} warm-up, ${CFG.rounds} alternating rounds, one at a time\n`);
 
-    const database = await server.freshDatabase();
-    const rpc = await benchRpc({ databaseUrl: database.url, n: CFG.n, warmup: CFG.warmup, rounds: CFG.rounds, idsPerCall: CFG.ids, logger }).finally(() => database.drop());
-    console.log(
-      table(
-        ['catalog.getProducts', 'calls', 'p50 ms', 'p99 ms', 'mean ms'],
-        [
-          ['in process', String(rpc.inProcess.n), f2(rpc.inProcess.p50Ms), f2(rpc.inProcess.p99Ms), f2(rpc.inProcess.meanMs)],
-          ['over HTTP (loopback)', String(rpc.overHttp.n), f2(rpc.overHttp.p50Ms), f2(rpc.overHttp.p99Ms), f2(rpc.overHttp.meanMs)],
-          ['ratio HTTP / in process', '', `${f2(rpc.ratio.p50)}x`, `${f2(rpc.ratio.p99)}x`, `${f2(rpc.overHttp.meanMs / rpc.inProcess.meanMs)}x`],
-        ],
-      ),
-    );
-    console.log(`\nload after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-    if (CFG.jsonOut) writeFileSync(CFG.jsonOut, JSON.stringify({ config: CFG, rpc }, null, 2));
+    if (CFG.phases.includes('rpc')) {
+      console.log(`\nrpc: catalog.getProducts with ${CFG.ids} ids, ${CFG.n} calls per side after ${CFG.warmup} warm-up, ${CFG.rounds} alternating rounds, one at a time\n`);
+      const database = await server.freshDatabase();
+      const rpc = await benchRpc({ databaseUrl: database.url, n: CFG.n, warmup: CFG.warmup, rounds: CFG.rounds, idsPerCall: CFG.ids, logger }).finally(() => database.drop());
+      results.rpc = rpc;
+      console.log(
+        table(
+          ['catalog.getProducts', 'calls', 'p50 ms', 'p99 ms', 'mean ms'],
+          [
+            ['in process', String(rpc.inProcess.n), f2(rpc.inProcess.p50Ms), f2(rpc.inProcess.p99Ms), f2(rpc.inProcess.meanMs)],
+            ['over HTTP (loopback)', String(rpc.overHttp.n), f2(rpc.overHttp.p50Ms), f2(rpc.overHttp.p99Ms), f2(rpc.overHttp.meanMs)],
+            ratioRow('ratio HTTP / in process', rpc.inProcess, rpc.overHttp),
+          ],
+        ),
+      );
+      console.log(`\nload after rpc: ${load()}`);
+    }
+
+    if (CFG.phases.includes('orders')) {
+      const signal = CFG.signal === 'notify' ? 'NOTIFY at the confirming commit' : `GET /orders/:id every ${CFG.pollMs} ms`;
+      console.log(
+        `\norders: POST /orders (${CFG.orderLines} line(s), quantity 1) until confirmed (${signal}), ${CFG.orders} per topology after ${CFG.orderWarmup} warm-up, ` +
+          `one at a time, alternating topologies in ABBA pairs, at most ${CFG.maxSecs} s` +
+          (Object.keys(CFG.appEnv).length > 0 ? `; apps with ${Object.entries(CFG.appEnv).map(([name, value]) => `${name}=${value}`).join(' ')}` : ''),
+      );
+      const orders = await benchOrders({
+        server,
+        orders: CFG.orders,
+        warmup: CFG.orderWarmup,
+        lines: CFG.orderLines,
+        signal: CFG.signal,
+        pollMs: CFG.pollMs,
+        maxSecs: CFG.maxSecs,
+        orderTimeoutMs: CFG.orderTimeoutMs,
+        appEnv: CFG.appEnv,
+        say: (line) => console.log(`  ${line} (load ${load()})`),
+      });
+      results.orders = orders;
+      if (orders.skipped !== undefined) console.log(`orders: skipped: ${orders.skipped}`);
+      else {
+        const { oneProcess: a, split: b } = orders;
+        console.log(
+          `\n${table(
+            ['placed -> confirmed', 'orders', 'p50 ms', 'p99 ms', 'mean ms', 'POST p50 ms'],
+            [
+              ['one process (MODULES=all)', String(a.placedToConfirmed.n), f2(a.placedToConfirmed.p50Ms), f2(a.placedToConfirmed.p99Ms), f2(a.placedToConfirmed.meanMs), f2(a.post.p50Ms)],
+              ['split (3 processes, NATS)', String(b.placedToConfirmed.n), f2(b.placedToConfirmed.p50Ms), f2(b.placedToConfirmed.p99Ms), f2(b.placedToConfirmed.meanMs), f2(b.post.p50Ms)],
+              [...ratioRow('ratio split / one process', a.placedToConfirmed, b.placedToConfirmed), `${f2(b.post.p50Ms / a.post.p50Ms)}x`],
+            ],
+          )}`,
+        );
+        console.log(`\n${orders.truncated ? 'stopped by MAX_SECS; ' : ''}${f2(orders.seconds)} s of orders; load after orders: ${load()}`);
+      }
+    }
+    if (CFG.jsonOut) writeFileSync(CFG.jsonOut, JSON.stringify({ config: CFG, loadAfter: os.loadavg(), ...results }, null, 2));
   } finally {
-    await stopAllChildren();
-    await server.close();
+    await stopChildren();
+    await closeServer();
   }
 }
 
