@@ -42,6 +42,8 @@ export async function startSplitTopology(options: SplitTopologyOptions): Promise
     SERVICE_TOKEN,
     NATS_URL: options.natsUrl,
     EVENTS_RETRY_BASE_MS: '50',
+    // Three processes beside another test file, on a server that may allow only 100 connections in all.
+    DB_POOL_MAX: '3',
     ...(options.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint, OTEL_SERVICE_NAME: `seams-${group}` } : { OTEL_SDK_DISABLED: 'true' }),
     ...options.env,
   });

@@ -50,7 +50,8 @@ export async function isolatedDatabase(): Promise<{ url: string; drop: () => Pro
 export async function buildTestApp(options: TestAppOptions = {}): Promise<ModuleRouter> {
   const modules = options.modules ?? shopModules;
   const config = loadConfig(
-    { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', JWT_SECRET: TEST_JWT_SECRET, ...options.env },
+    // Small pools: two test files run at once against a server that may allow only 100 connections in all.
+    { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', JWT_SECRET: TEST_JWT_SECRET, DB_POOL_MAX: '4', ...options.env },
     modules.map((module) => module.name),
   );
   return buildApp({

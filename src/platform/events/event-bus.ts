@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { EventMetrics } from './event-metrics.ts';
@@ -9,6 +10,14 @@ const CHANNEL = 'seams_events';
 const NOTIFY_COALESCE_MS = 5;
 /** How long to wait before looking again when an open transaction hides newer events; doubles up to the poll interval. */
 const HIDDEN_RECHECK_MS = 1;
+/**
+ * For this long after events were first found hidden, look again at least this often. What hides them is nearly
+ * always another short transaction (another worker's batch, a request's write), over in milliseconds; doubling all
+ * the way to the poll interval left events waiting up to a second under steady load. Past that, something holds a
+ * long transaction, and the recheck backs off to the poll interval.
+ */
+const HIDDEN_RECHECK_FAST_MS = 10;
+const HIDDEN_FAST_FOR_MS = 1000;
 const LISTEN_RECONNECT_MS = 1000;
 
 /** The bus's name for a module's `seams_received` log (module names cannot contain a colon). */
@@ -82,7 +91,8 @@ export class EventBus {
   logChanged(producer: string): void {
     this.#wake(producer);
     this.#pendingNotify.add(producer);
-    this.#notifyTimer ??= setTimeout(() => void this.#notifyOthers(), NOTIFY_COALESCE_MS);
+    // Outside the trace of whichever request happened to commit: the notification serves every trace at once.
+    this.#notifyTimer ??= context.with(ROOT_CONTEXT, () => setTimeout(() => void this.#notifyOthers(), NOTIFY_COALESCE_MS));
   }
 
   wakeAll(): void {
@@ -158,6 +168,7 @@ class WorkerScheduler {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #hiddenDelay = HIDDEN_RECHECK_MS;
+  #hiddenSince: number | undefined;
   #failures = 0;
   #stopped = false;
 
@@ -173,7 +184,10 @@ class WorkerScheduler {
       this.#again = true;
       return;
     }
-    this.#running = this.#loop().finally(() => {
+    // The loop outlives the caller and serves every trace, so it runs outside the caller's trace context. Otherwise the
+    // bookkeeping SQL of every batch it runs (lock, cursor, commit) lands in the trace of the request that woke it.
+    // Handler spans still join their event's trace, from the context stored with the event.
+    this.#running = context.with(ROOT_CONTEXT, () => this.#loop()).finally(() => {
       this.#running = undefined;
     });
   }
@@ -192,10 +206,13 @@ class WorkerScheduler {
         this.#failures = 0;
         if (outcome.full) this.#again = true;
         if (outcome.hiddenBehindOpenTransaction) {
+          this.#hiddenSince ??= Date.now();
+          const longHidden = Date.now() - this.#hiddenSince >= HIDDEN_FAST_FOR_MS;
           this.#after(this.#hiddenDelay);
-          this.#hiddenDelay = Math.min(this.#hiddenDelay * 2, this.#o.pollIntervalMs);
+          this.#hiddenDelay = Math.min(this.#hiddenDelay * 2, longHidden ? this.#o.pollIntervalMs : Math.min(HIDDEN_RECHECK_FAST_MS, this.#o.pollIntervalMs));
         } else {
           this.#hiddenDelay = HIDDEN_RECHECK_MS;
+          this.#hiddenSince = undefined;
         }
         if (outcome.nextRetryInMs !== undefined) this.#after(outcome.nextRetryInMs);
       } catch (error) {
