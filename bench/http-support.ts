@@ -5,6 +5,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
 
 // ------------------------------------------------------------------------------------------------------------ tokens
 
@@ -237,4 +238,45 @@ export function cpuMsOf(pids: readonly number[]): { ms: number; readable: number
     readable += 1;
   }
   return { ms, readable };
+}
+
+// ------------------------------------------------------------------------------------------------------------ orders
+
+/** Orders of one benchmark customer, as the ordering module stored them: how many have settled, when, how fast. */
+export interface OrderCounts {
+  total: number;
+  pending: number;
+  confirmed: number;
+  cancelled: number;
+  first: Date | null;
+  last: Date | null;
+  /** Placed -> settled, over the settled orders, in ms. */
+  p50: number | null;
+  p99: number | null;
+}
+
+export async function countOrders(client: pg.Client, customer: string): Promise<OrderCounts> {
+  const { rows } = await client.query<OrderCounts>(
+    `select count(*)::int as total,
+            count(*) filter (where status = 'pending')::int as pending,
+            count(*) filter (where status = 'confirmed')::int as confirmed,
+            count(*) filter (where status = 'cancelled')::int as cancelled,
+            min(placed_at) as first, max(updated_at) filter (where status <> 'pending') as last,
+            (percentile_cont(0.5) within group (order by extract(epoch from updated_at - placed_at)) filter (where status <> 'pending') * 1000)::float8 as p50,
+            (percentile_cont(0.99) within group (order by extract(epoch from updated_at - placed_at)) filter (where status <> 'pending') * 1000)::float8 as p99
+       from ordering.orders where customer_id = $1`,
+    [customer],
+  );
+  return rows[0]!;
+}
+
+/** Polls until none of the customer's orders is pending, or `timeoutMs` has passed (`complete: false`). */
+export async function waitSettled(client: pg.Client, customer: string, timeoutMs: number): Promise<{ counts: OrderCounts; complete: boolean }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const counts = await countOrders(client, customer);
+    if (counts.pending === 0) return { counts, complete: true };
+    if (Date.now() > deadline) return { counts, complete: false };
+    await sleep(250);
+  }
 }

@@ -30,7 +30,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { cpuMs, cpuMsOf, f0, f1, freePort, load, median, startChild, table, type ChildServer, type LoadResult } from './http-support.ts';
+import { cpuMs, cpuMsOf, f0, f1, freePort, load, median, startChild, table, waitSettled, type ChildServer, type LoadResult } from './http-support.ts';
 
 export type Workload = 'read' | 'orders';
 
@@ -183,37 +183,6 @@ interface Side {
   productIds: string[];
 }
 
-interface SettleCounts {
-  total: number;
-  pending: number;
-  confirmed: number;
-  cancelled: number;
-  first: Date | null;
-  last: Date | null;
-}
-
-async function countOrders(db: pg.Client, customer: string): Promise<SettleCounts> {
-  const { rows } = await db.query<SettleCounts>(
-    `select count(*)::int as total,
-            count(*) filter (where status = 'pending')::int as pending,
-            count(*) filter (where status = 'confirmed')::int as confirmed,
-            count(*) filter (where status = 'cancelled')::int as cancelled,
-            min(placed_at) as first, max(updated_at) filter (where status <> 'pending') as last
-       from ordering.orders where customer_id = $1`,
-    [customer],
-  );
-  return rows[0]!;
-}
-
-async function waitSettled(db: pg.Client, customer: string, timeoutMs: number): Promise<SettleCounts> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const counts = await countOrders(db, customer);
-    if (counts.pending === 0 || Date.now() > deadline) return counts;
-    await sleep(250);
-  }
-}
-
 export async function tracingPhase(options: TracingOptions): Promise<TracingResult> {
   const say = (message: string) => console.error(`[tracing] ${message}`);
   const receiverPort = await freePort();
@@ -291,7 +260,7 @@ export async function tracingPhase(options: TracingOptions): Promise<TracingResu
           if (placed.status !== 202) throw new Error(`tracing-on app answers ${placed.status} on POST /orders; expected 202: ${await placed.text()}`);
           await placed.arrayBuffer();
         }
-        const settled = await waitSettled(on.db, 'bench-trace-probe', options.drainTimeoutMs);
+        const { counts: settled } = await waitSettled(on.db, 'bench-trace-probe', options.drainTimeoutMs);
         if (settled.pending > 0) throw new Error(`${settled.pending} probe orders did not settle within ${options.drainTimeoutMs / 1000} s`);
       }
       const perUnit = ((await settledSpans(receiver)) - from) / probes;
@@ -313,7 +282,7 @@ export async function tracingPhase(options: TracingOptions): Promise<TracingResu
         for (const side of [off, on]) {
           const warm = await postOrders(side, 'bench-trace-warmup', options.warmup);
           if (warm.ok === 0) throw new Error(`POST /orders on the tracing-${side.label} app: no order accepted in the warm-up: ${JSON.stringify(warm.statuses)}`);
-          const settled = await waitSettled(side.db, 'bench-trace-warmup', options.drainTimeoutMs);
+          const { counts: settled } = await waitSettled(side.db, 'bench-trace-warmup', options.drainTimeoutMs);
           if (settled.pending > 0) throw new Error(`${settled.pending} warm-up orders of the tracing-${side.label} app did not settle within ${options.drainTimeoutMs / 1000} s`);
           if (side === on) expected += perUnit * settled.total;
         }
@@ -334,7 +303,7 @@ export async function tracingPhase(options: TracingOptions): Promise<TracingResu
         const started = performance.now();
         const result = workload === 'read' ? await load({ url, connections: options.connections, duration: options.secs }) : await postOrders(side, customer, options.secs);
         const windowEnd = performance.now();
-        const settled = workload === 'orders' ? await waitSettled(side.db, customer, options.drainTimeoutMs) : undefined;
+        const settled = workload === 'orders' ? (await waitSettled(side.db, customer, options.drainTimeoutMs)).counts : undefined;
         const ms = performance.now() - started;
         const serverAfter = cpuMs(side.server.pid);
         const selfUsage = process.cpuUsage(self);

@@ -60,7 +60,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embed
 import { ident } from '#platform/db/provision.ts';
 import { moduleNames } from '../src/modules.ts';
 import { tracingPhase, type TracingResult, type Workload } from './http-tracing.ts';
-import { cpuMs, f0, f1, f2, freePort, load, median, signToken, startChild, stopAllChildren, table, type ChildServer, type LoadOptions, type LoadResult } from './http-support.ts';
+import { countOrders, cpuMs, f0, f1, f2, freePort, load, median, signToken, startChild, stopAllChildren, table, waitSettled, type ChildServer, type LoadOptions, type LoadResult } from './http-support.ts';
 
 const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
 const CFG = {
@@ -613,42 +613,6 @@ interface OrderRun {
   readonly complete: boolean;
 }
 
-interface OrderCounts {
-  total: number;
-  pending: number;
-  confirmed: number;
-  cancelled: number;
-  first: Date | null;
-  last: Date | null;
-  p50: number | null;
-  p99: number | null;
-}
-
-async function countOrders(client: pg.Client, customer: string): Promise<OrderCounts> {
-  const { rows } = await client.query<OrderCounts>(
-    `select count(*)::int as total,
-            count(*) filter (where status = 'pending')::int as pending,
-            count(*) filter (where status = 'confirmed')::int as confirmed,
-            count(*) filter (where status = 'cancelled')::int as cancelled,
-            min(placed_at) as first, max(updated_at) filter (where status <> 'pending') as last,
-            (percentile_cont(0.5) within group (order by extract(epoch from updated_at - placed_at)) filter (where status <> 'pending') * 1000)::float8 as p50,
-            (percentile_cont(0.99) within group (order by extract(epoch from updated_at - placed_at)) filter (where status <> 'pending') * 1000)::float8 as p99
-       from ordering.orders where customer_id = $1`,
-    [customer],
-  );
-  return rows[0]!;
-}
-
-async function waitSettled(client: pg.Client, customer: string): Promise<{ counts: OrderCounts; complete: boolean }> {
-  const deadline = Date.now() + CFG.drainTimeoutMs;
-  for (;;) {
-    const counts = await countOrders(client, customer);
-    if (counts.pending === 0) return { counts, complete: true };
-    if (Date.now() > deadline) return { counts, complete: false };
-    await sleep(250);
-  }
-}
-
 async function ordersPhase(app: ChildServer, dbUrl: string): Promise<OrderRun[]> {
   const probe = await api(app.url, 'POST', '/orders', undefined, { lines: [] });
   if (probe.status === 404) {
@@ -684,7 +648,7 @@ async function ordersPhase(app: ChildServer, dbUrl: string): Promise<OrderRun[]>
     say('orders: warm-up');
     const warm = await post('bench-warmup', CFG.warmup);
     if (warm.ok === 0) throw new Error(`POST /orders: no order accepted in the warm-up: ${JSON.stringify(warm.statuses)}`);
-    const warmSettled = await waitSettled(client, 'bench-warmup');
+    const warmSettled = await waitSettled(client, 'bench-warmup', CFG.drainTimeoutMs);
     if (!warmSettled.complete) throw new Error(`orders of the warm-up not settled within ${CFG.drainTimeoutMs / 1000} s: ${JSON.stringify(warmSettled.counts)}`);
 
     const runs: OrderRun[] = [];
@@ -696,7 +660,7 @@ async function ordersPhase(app: ChildServer, dbUrl: string): Promise<OrderRun[]>
       const windowEnd = Date.now();
       const cpuAtWindowEnd = cpuMs(app.pid);
       const atEnd = await countOrders(client, customer);
-      const { counts, complete } = await waitSettled(client, customer);
+      const { counts, complete } = await waitSettled(client, customer, CFG.drainTimeoutMs);
       const drainEnd = Date.now();
       const cpuAtDrainEnd = cpuMs(app.pid);
       // How busy the app's one thread was: near 100% means the app is the limit, far below means it waits (database,
