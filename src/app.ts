@@ -54,11 +54,11 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   if (!config.jwtSecret) throw new ConfigError(['JWT_SECRET is not set: expected a string of at least 32 characters']);
   const topology = resolveTopology(options.modules, config.modules, config.remoteModules);
   const local = topology.local;
-  // Which events cross processes (over NATS); fails here, before any database work, if they do and NATS_URL is unset.
   const placement = placeModules(local, options.databaseUrl, config.moduleDatabaseUrls);
   const localNames = new Set(config.modules);
   // A subscriber reads its producer's outbox directly only when both run here, in the same database.
   const sharesLog = (producer: string, subscriber: string) => localNames.has(producer) && localNames.has(subscriber) && placement.sameDatabase(producer, subscriber);
+  // Which events cross processes (over NATS); fails here, before any database work, if they do and NATS_URL is unset.
   const eventTopology = planEventTopology({ modules: options.modules, local: config.modules, natsUrl: config.natsUrl, sharesLog });
 
   const metrics = createAppMetrics({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.endpoint });
