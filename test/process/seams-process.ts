@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -8,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '#platform/config.ts';
+import { signToken } from '../support/shop-client.ts';
 
 /**
  * Runs Seams as a person would with `npm start`: the start script's node command in the project folder, configured by
@@ -140,11 +140,7 @@ export const TEST_JWT_SECRET = 'process-test-secret-of-at-least-32-characters';
  * would issue it: an admin's, who may create products.
  */
 export function adminHeaders(secret = TEST_JWT_SECRET): Record<string, string> {
-  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const now = Math.floor(Date.now() / 1000);
-  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({ sub: 'process-test-admin', roles: ['admin'], iat: now, exp: now + 600 })}`;
-  const signature = createHmac('sha256', secret).update(unsigned).digest('base64url');
-  return { authorization: `Bearer ${unsigned}.${signature}` };
+  return { authorization: `Bearer ${signToken({ sub: 'process-test-admin', roles: ['admin'] }, secret, 600)}` };
 }
 
 /** SIGKILLs every Seams process a test started and left running (a failed test must not leave servers behind). */
