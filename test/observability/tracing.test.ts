@@ -62,7 +62,7 @@ it('puts one placed-and-confirmed order into one trace: request, price call, eve
   });
 
   const spans = exporter.getFinishedSpans();
-  // The http instrumentation's server span is the root of the request's trace.
+  // @fastify/otel's server span, named after the route, is the root of the request's trace.
   const root = spans.find((span) => span.kind === 1 /* SERVER */ && !span.parentSpanContext && span.name === 'POST /orders' && span.attributes['url.path'] === '/orders');
   expect(root, 'the HTTP server span of POST /orders').toBeDefined();
   const traceId = root!.spanContext().traceId;
@@ -123,4 +123,26 @@ it('puts one placed-and-confirmed order into one trace: request, price call, eve
 
   // Trace ids in log lines are checked on the real process (otlp-export.test.ts): inside vitest's workers pino is
   // loaded past OpenTelemetry's ESM hook, so the pino instrumentation cannot patch it here.
+});
+
+it('continues the trace of an incoming traceparent, with one server span per request named after its route', async () => {
+  const product = await call('POST', '/catalog/products', app.jwt.sign({ sub: 'trace-admin', roles: ['admin'] }), { sku: `TP-${Date.now()}`, name: 'Mug', priceCents: 100, currency: 'EUR' });
+  exporter.reset();
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const callerSpanId = '00f067aa0ba902b7';
+  const response = await fetch(`${base}/catalog/products/${String(product.body.id)}`, { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } });
+  expect(response.status).toBe(200);
+
+  await waitFor(() => exporter.getFinishedSpans().some((span) => span.kind === 1), { message: 'no server span recorded' });
+  const servers = exporter.getFinishedSpans().filter((span) => span.kind === 1 /* SERVER */);
+  expect(servers.map((span) => span.name)).toEqual(['GET /catalog/products/:id']);
+  expect(servers[0]!.spanContext().traceId).toBe(traceId);
+  expect(servers[0]!.parentSpanContext?.spanId).toBe(callerSpanId);
+  expect(servers[0]!.attributes).toMatchObject({ 'http.route': '/catalog/products/:id', 'http.response.status_code': 200 });
+  // The read's SQL hangs under it, in the caller's trace.
+  const sql = exporter
+    .getFinishedSpans()
+    .filter((span) => span.spanContext().traceId === traceId && (span.attributes['db.system'] === 'postgresql' || span.attributes['db.system.name'] === 'postgresql'));
+  expect(sql.length).toBeGreaterThan(0);
+  for (const span of sql) expect(span.parentSpanContext?.spanId).toBe(servers[0]!.spanContext().spanId);
 });

@@ -15,7 +15,7 @@ export interface TelemetryOptions {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK: spans from http, fastify (@fastify/otel) and pg, and trace ids in pino lines.
+ * Starts the OpenTelemetry Node SDK: server spans from fastify (@fastify/otel), client spans from node:http, SQL spans from pg, and trace ids in pino lines.
  * Must run before the app's modules are imported (see src/telemetry.ts), so the instrumentations can patch them.
  * Spans are always created when the SDK runs, so log lines carry trace ids even with no exporter configured.
  */
@@ -33,20 +33,26 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
     // Logs stay on stdout; without this the SDK would also ship every pino line to an OTLP endpoint on localhost.
     logRecordProcessors: [],
     instrumentations: [
-      new HttpInstrumentation(),
+      // Outgoing node:http requests only (e.g. a provider's SDK). The server span of each request comes from
+      // @fastify/otel below: with both, every request had two server spans, and the http one (which binds the
+      // request and response emitters to the context) was about half of tracing's CPU cost on a read (BENCHMARKS.md,
+      // "Tracing overhead"). @fastify/otel alone still reads an incoming `traceparent`.
+      new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       // Statements outside any request or handler (pool housekeeping, the event bus's batch bookkeeping) would each
       // start a trace of their own: noise that hides the traces of user actions. A pool checkout is not a statement:
       // with ignoreConnectSpans a read makes one pg span instead of two (bench:http's tracing phase).
       new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
       new PinoInstrumentation({ disableLogSending: true, logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' } }),
-      // One span per request with its route, and no span per lifecycle hook or for the handler: those were 5 of a
-      // read's 9 spans, named after the hook's source text, and about half of tracing's CPU cost per request
-      // (BENCHMARKS.md, "Tracing overhead"). SQL and module-call spans still hang under the request.
+      // The request's server span, named `<METHOD> <route>` as the HTTP conventions ask (the plugin calls every span
+      // `request`), and no span per lifecycle hook or for the handler: those were 5 of a read's 9 spans, named after
+      // the hook's source text, and about half of tracing's CPU cost per request (BENCHMARKS.md, "Tracing
+      // overhead"). SQL and module-call spans hang under the request.
       new FastifyOtelInstrumentation({
         registerOnInitialization: true,
         instrumentHooks: false,
         instrumentHandler: false,
         ignorePaths: (route) => route.url.startsWith('/health/'),
+        requestHook: (span, request) => span.updateName(request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : request.method),
       }),
     ],
   });
