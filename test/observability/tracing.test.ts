@@ -4,6 +4,7 @@ import { register } from 'node:module';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { startTelemetry } from '#platform/telemetry/sdk.ts';
+import { isSqlSpan, statementOf } from '../support/sql-spans.ts';
 
 register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
 const exporter = new InMemorySpanExporter();
@@ -112,12 +113,11 @@ it('puts one placed-and-confirmed order into one trace: request, price call, eve
   expect(paymentChain).toEqual(expect.arrayContaining(['inventory.StockReserved handle', 'ordering.OrderPlaced handle', 'ordering.OrderPlaced publish']));
 
   // SQL of the handlers is in the trace, under the handler spans.
-  const sqlUnderHandlers = inTrace.filter((span) => span.attributes['db.system'] === 'postgresql' || span.attributes['db.system.name'] === 'postgresql').filter((span) => chain(span).some((name) => name.endsWith(' handle')));
+  const sqlUnderHandlers = inTrace.filter(isSqlSpan).filter((span) => chain(span).some((name) => name.endsWith(' handle')));
   expect(sqlUnderHandlers.length).toBeGreaterThan(5);
 
   // The event bus's own bookkeeping (the lease, reading the log, moving cursors) serves every trace at once, so it is
   // in none: a woken worker must not file its batches under the request that happened to wake it.
-  const statementOf = (span: ReadableSpan) => String(span.attributes['db.statement'] ?? span.attributes['db.query.text'] ?? '');
   const bookkeeping = inTrace.filter((span) => /pg_try_advisory_xact_lock|seams_subscription_cursors|seams_relay_cursors/.test(statementOf(span)));
   expect(bookkeeping.map((span) => statementOf(span).slice(0, 60))).toEqual([]);
 
@@ -140,9 +140,7 @@ it('continues the trace of an incoming traceparent, with one server span per req
   expect(servers[0]!.parentSpanContext?.spanId).toBe(callerSpanId);
   expect(servers[0]!.attributes).toMatchObject({ 'http.route': '/catalog/products/:id', 'http.response.status_code': 200 });
   // The read's SQL hangs under it, in the caller's trace.
-  const sql = exporter
-    .getFinishedSpans()
-    .filter((span) => span.spanContext().traceId === traceId && (span.attributes['db.system'] === 'postgresql' || span.attributes['db.system.name'] === 'postgresql'));
+  const sql = exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId && isSqlSpan(span));
   expect(sql.length).toBeGreaterThan(0);
   for (const span of sql) expect(span.parentSpanContext?.spanId).toBe(servers[0]!.spanContext().spanId);
 });
