@@ -35,7 +35,7 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
     instrumentations: [
       // Outgoing node:http requests only (e.g. a provider's SDK). The server span of each request comes from
       // @fastify/otel below: with both, every request had two server spans, and the http one (which binds the
-      // request and response emitters to the context) was about half of tracing's CPU cost on a read (BENCHMARKS.md,
+      // request and response emitters to the context) was about half of tracing's CPU cost on a read (docs/benchmarks-history.md,
       // "Tracing overhead"). @fastify/otel alone still reads an incoming `traceparent`.
       new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
       // Statements outside any request or handler (pool housekeeping, the event bus's batch bookkeeping) would each
