@@ -69,7 +69,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
 
   const { container, viewOf } = await wireModules(app, { topology, databases, config, logger, metrics });
   await serveContracts(app, container, local, config.serviceToken);
-  const bus = await startEventDelivery(app, { local, databases, container, eventTopology, adminUrl: options.databaseUrl, config, logger, metrics });
+  const bus = await startEventDelivery(app, { local, all: options.modules, databases, container, eventTopology, adminUrl: options.databaseUrl, config, logger, metrics });
   delivery.bus = bus;
   operationsRoutes(app, { local, databases, bus, eventTopology, config, logger, metrics });
   await moduleRoutes(app, local, viewOf);

@@ -20,6 +20,8 @@ export async function startEventDelivery(
   app: ModuleRouter,
   options: {
     local: readonly AnyModule[];
+    /** Every module of the system: which versions of each event exist. */
+    all: readonly AnyModule[];
     databases: AppDatabases;
     container: AwilixContainer;
     eventTopology: EventTopology;
@@ -32,6 +34,7 @@ export async function startEventDelivery(
   const { config, databases, container } = options;
   const bus = await createEventBus({
     modules: options.local,
+    system: options.all,
     databaseOf: (module) => databases.ofModule.get(module)!,
     handlerOf: (module, subscription) => container.resolve<EventHandler>(key(module, handlerName(subscription))),
     adminUrl: options.adminUrl,

@@ -78,7 +78,7 @@ describe.skipIf(nats.skipped !== undefined)('events between a producer and subsc
       for (const subscriber of probes.subscribers) {
         await waitFor(
           async () => {
-            const info = await jsm.consumers.info(streamName(probes.producer), durableName(subscriber, `${probes.Pinged.name}@v1`));
+            const info = await jsm.consumers.info(streamName(probes.producer), durableName(subscriber, probes.Pinged.name));
             return info.ack_floor.stream_seq >= ack.seq && info.num_pending === 0 && info.num_ack_pending === 0;
           },
           { timeoutMs: 15_000, message: `consumer of ${subscriber} did not get past the duplicate` },

@@ -36,7 +36,7 @@ it('deletes outbox rows past the retention only once every subscription has read
 
   // The second subscriber falls behind: its cursor goes back to the start, and it is kept from catching up (its
   // lease is held from outside) until retention has run.
-  const lease = [`seams:${probes.subscribers[1]}:${probes.Pinged.name}@v1`, 0];
+  const lease = [`seams:${probes.subscribers[1]}:${probes.Pinged.name}`, 0];
   await sql`select pg_advisory_lock(hashtext(${lease[0]}), ${lease[1]})`.execute(platformDb);
   await sql`update seams_subscription_cursors set cursor_xid = '0', cursor_seq = 0`.execute(sink(1));
   const admin = new EventAdmin(platformDb, listSubscriptions(probes.modules));

@@ -78,14 +78,10 @@ export function probeSystem(prefix: string, subscriberCount: number, behaviour: 
 
   const migrationsDir = options.migrationsDir ?? mkdtempSync(path.join(os.tmpdir(), 'seams-probe-migrations-'));
   for (const name of subscribers) {
-    mkdirSync(path.join(migrationsDir, name), { recursive: true });
-    const file = path.join(migrationsDir, name, '0001_effects.ts');
-    if (existsSync(file)) continue;
-    // Written at run time because the module names are; it imports nothing, like every migration. Written beside the
-    // module folders and renamed into place, so another process never sees half a file.
-    const scratch = path.join(migrationsDir, `.${name}-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
-    writeFileSync(
-      scratch,
+    writeProbeMigration(
+      migrationsDir,
+      name,
+      '0001_effects.ts',
       `export async function up(db) {
   await db.schema.createTable('effects')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
@@ -96,9 +92,22 @@ export function probeSystem(prefix: string, subscriberCount: number, behaviour: 
     .execute();
 }\n`,
     );
-    renameSync(scratch, file);
   }
   return { modules: [producerModule, ...subscriberModules], migrationsDir, producer, subscribers, Pinged };
+}
+
+/**
+ * Writes a probe module's migration, unless it is there already. Written at run time because the module names are;
+ * it imports nothing, like every migration. Written beside the module folders and renamed into place, so another
+ * process never sees half a file.
+ */
+export function writeProbeMigration(migrationsDir: string, module: string, file: string, source: string): void {
+  mkdirSync(path.join(migrationsDir, module), { recursive: true });
+  const target = path.join(migrationsDir, module, file);
+  if (existsSync(target)) return;
+  const scratch = path.join(migrationsDir, `.${module}-${process.pid}-${Math.random().toString(36).slice(2)}.tmp`);
+  writeFileSync(scratch, source);
+  renameSync(scratch, target);
 }
 
 export interface ProbeTables {

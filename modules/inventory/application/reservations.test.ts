@@ -198,7 +198,7 @@ describe('reserving stock for a placed order', () => {
 
   it('is what the OrderPlaced subscription runs, in the handler transaction', async () => {
     const mug = await product(4);
-    const handler = app.diContainer.resolve<EventHandler>('inventory/handler:ordering.OrderPlaced@v1');
+    const handler = app.diContainer.resolve<EventHandler>('inventory/handler:ordering.OrderPlaced');
     const orderId = randomUUID();
     const event: DeliveredEvent = {
       id: randomUUID(),

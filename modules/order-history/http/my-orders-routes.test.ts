@@ -34,7 +34,7 @@ const tick = () => new Date((clock += 1));
 
 async function project<E extends EventDefinition>(event: E, payload: EventPayload<E>, occurredAt: Date = tick()): Promise<void> {
   event.assertValid(payload);
-  const handler = app.diContainer.resolve<EventHandler<EventPayload<E>>>(key('order-history', handlerName(`${event.name}@v${event.version}`)));
+  const handler = app.diContainer.resolve<EventHandler<EventPayload<E>>>(key('order-history', handlerName(event.name)));
   const afterCommit: Array<() => void> = [];
   await db.transaction().execute((trx) =>
     handler(

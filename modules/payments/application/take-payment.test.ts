@@ -133,7 +133,7 @@ describe('taking payment for an order', () => {
   });
 
   it('is what the PaymentRequested subscription runs; a redelivered request is ignored', async () => {
-    const handler = app.diContainer.resolve<EventHandler>('payments/handler:ordering.PaymentRequested@v1');
+    const handler = app.diContainer.resolve<EventHandler>('payments/handler:ordering.PaymentRequested');
     const request = paymentRequest();
     const event: DeliveredEvent = {
       id: randomUUID(),

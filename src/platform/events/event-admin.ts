@@ -69,7 +69,8 @@ export class EventAdmin {
           join ${sql.raw(outbox)} o
             on (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
            and ${partitionOf('o', info.partitions)} = c.partition
-          where c.subscription = ${info.subscription} and o.name = ${info.event} and o.version = ${info.version}`.execute(this.#dbOf(info.module));
+          -- Every version of the event counts: the subscription takes them all, converted.
+          where c.subscription = ${info.subscription} and o.name = ${info.event}`.execute(this.#dbOf(info.module));
         const parked = await sql<{ retrying: number; waiting: number; dead: number; oldest: Date | null }>`
           select count(*) filter (where status = 'retrying')::int as retrying,
                  count(*) filter (where status = 'waiting')::int as waiting,

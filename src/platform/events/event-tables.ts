@@ -105,6 +105,20 @@ const migrations: Record<string, Migration> = {
         )`.execute(db);
     },
   },
+  '0003_subscription_names_without_version': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // A subscription's default name was `<event>@v<version>`; it is now the event's name alone, so that moving a
+      // subscription to another version of the event keeps its cursor, inbox and dead letters instead of starting a
+      // new subscription that would handle the whole outbox again. Only names of the old default shape are renamed.
+      // Over NATS the durable consumer's name follows the subscription's: the new consumer starts at the beginning of
+      // the stream, and seams_received drops what it already holds (the old consumer can be deleted).
+      const oldDefault = '^[a-z][a-z0-9-]*\\.[A-Z][A-Za-z0-9]*@v[0-9]+$';
+      for (const table of ['seams_subscription_cursors', 'seams_inbox', 'seams_parked']) {
+        await sql`update ${sql.table(table)} set subscription = regexp_replace(subscription, '@v[0-9]+$', '') where subscription ~ ${oldDefault}`.execute(db);
+      }
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

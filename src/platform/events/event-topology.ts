@@ -1,6 +1,7 @@
 import { ConfigError } from '../config.ts';
 import type { AnyModule } from '../modules/define-module.ts';
 import { producerOf } from './event-definition.ts';
+import { eventVersions } from './event-versions.ts';
 
 /**
  * Whether a subscriber reads its producer's outbox directly (today's in-process path): true when both run here and
@@ -14,7 +15,10 @@ export type EventKey = `${string}@${number}`;
 export interface RelayPlan {
   /** A local module whose outbox some subscriber elsewhere needs. */
   readonly producer: string;
-  /** The events of it that cross; the relay passes over the others. */
+  /**
+   * The events of it that cross, in every version its contract declares (an outbox may still hold older ones, and the
+   * subscriber converts what it receives); the relay passes over the others.
+   */
   readonly events: readonly EventKey[];
 }
 
@@ -57,13 +61,16 @@ export function planEventTopology(options: EventTopologyOptions): EventTopology 
   const relayed = new Map<string, Set<EventKey>>();
   const receivers: ReceiverPlan[] = [];
   const crossing: string[] = [];
+  const versions = eventVersions(options.modules);
   for (const module of options.modules) {
     for (const subscription of module.subscriptions ?? []) {
       const producer = producerOf(subscription.event);
       if (sharesLog(producer, module.name)) continue;
       const key: EventKey = `${subscription.event.name}@${subscription.event.version}`;
       if (local.has(producer)) {
-        relayed.set(producer, (relayed.get(producer) ?? new Set()).add(key));
+        const keys = relayed.get(producer) ?? new Set<EventKey>();
+        for (const version of versions.get(subscription.event.name)?.keys() ?? []) keys.add(`${subscription.event.name}@${version}`);
+        relayed.set(producer, keys.add(key));
         crossing.push(`${key} from "${producer}" (here) to "${module.name}"`);
       }
       if (local.has(module.name)) {

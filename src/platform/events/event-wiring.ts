@@ -10,6 +10,7 @@ import type { EventMetrics } from './event-metrics.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import type { EventHandler } from './subscription.ts';
 import { SubscriptionWorker } from './subscription-worker.ts';
+import { eventVersions, payloadConverter } from './event-versions.ts';
 
 /** One subscription of a local module, as the admin API and the lag queries see it. */
 export interface SubscriptionInfo {
@@ -18,6 +19,7 @@ export interface SubscriptionInfo {
   readonly subscription: string;
   readonly producer: string;
   readonly event: string;
+  /** The version the subscription takes (events stored in other versions are converted on delivery). */
   readonly version: number;
   readonly partitions: number;
   /** Where it reads: its producer's outbox, or (producer in another process) its own `seams_received`. */
@@ -40,7 +42,10 @@ export function listSubscriptions(modules: readonly AnyModule[], topology?: Pick
 }
 
 export interface EventWiringOptions {
+  /** The modules this process runs. */
   readonly modules: readonly AnyModule[];
+  /** Every module of the system, local or not: the producers' contracts say which versions of an event exist. */
+  readonly system?: readonly AnyModule[];
   readonly databaseOf: (module: string) => Kysely<unknown>;
   readonly handlerOf: (module: string, subscription: string) => EventHandler;
   readonly adminUrl: string;
@@ -60,7 +65,11 @@ export interface EventWiringOptions {
 /** Builds a worker for each partition of each local subscription, creates their cursors, and the bus that drives them. */
 export async function createEventBus(options: EventWiringOptions): Promise<EventBus> {
   const workers: Array<{ producer: string; worker: BatchRunner }> = [];
+  const versions = eventVersions(options.system ?? options.modules);
+  const subscriptions = options.modules.flatMap((module) => (module.subscriptions ?? []).map((subscription) => ({ module: module.name, subscription })));
   for (const info of listSubscriptions(options.modules, options.topology)) {
+    const { event } = subscriptions.find((s) => s.module === info.module && s.subscription.name === info.subscription)!.subscription;
+    const convert = payloadConverter(event, versions.get(event.name));
     for (let partition = 0; partition < info.partitions; partition++) {
       const worker = new SubscriptionWorker({
         db: options.databaseOf(info.module),
@@ -72,6 +81,7 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
         source: info.source,
         eventName: info.event,
         eventVersion: info.version,
+        convert,
         handler: options.handlerOf(info.module, info.subscription),
         retry: options.retry,
         batchSize: options.batchSize,

@@ -18,6 +18,11 @@ export function subjectOf(event: string, version: number): string {
   return `seams.${event}.v${version}`;
 }
 
+/** `seams.<module>.<Event>.*`: every version of an event, which is what a subscription receives (and converts). */
+export function subjectsOfEvent(event: string): string {
+  return `seams.${event}.*`;
+}
+
 /**
  * The durable consumer of one subscription. Durable names may not contain `.`, `*`, `>` or spaces, which subscription
  * names do; the hash keeps two names that read alike once cleaned apart.

@@ -3,7 +3,7 @@ import { nanos } from '@nats-io/transport-node';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { durableName, ensureStream, isNotFound, streamConfig, streamName, subjectOf, type NatsLink } from './nats-connection.ts';
+import { durableName, ensureStream, isNotFound, streamConfig, streamName, subjectsOfEvent, type NatsLink } from './nats-connection.ts';
 import type { RelayedEvent } from './nats-relay.ts';
 
 /** How long NATS waits for the ack of a delivered message before it delivers it again. */
@@ -30,10 +30,11 @@ export interface NatsReceiverOptions {
 }
 
 /** The durable consumer of one subscription on its producer's stream. */
-export function consumerConfig(module: string, subscription: string, event: string, version: number): Partial<ConsumerConfig> & { durable_name: string } {
+export function consumerConfig(module: string, subscription: string, event: string): Partial<ConsumerConfig> & { durable_name: string } {
   return {
     durable_name: durableName(module, subscription),
-    filter_subject: subjectOf(event, version),
+    // Every version: the worker converts each to the one the subscription takes.
+    filter_subject: subjectsOfEvent(event),
     deliver_policy: DeliverPolicy.All,
     ack_policy: AckPolicy.Explicit,
     ack_wait: nanos(ACK_WAIT_MS),
@@ -169,7 +170,7 @@ export class NatsReceiver {
     // The producer's process creates and configures its stream; create it here only if it is missing, so that a
     // subscriber started first does not wait for it.
     await ensureStream(jsm, streamConfig(o.producer, o.retentionMs), false);
-    const config = consumerConfig(o.module, o.subscription, o.event, o.version);
+    const config = consumerConfig(o.module, o.subscription, o.event);
     try {
       await jsm.consumers.info(stream, this.#durable);
       await jsm.consumers.update(stream, this.#durable, { filter_subject: config.filter_subject, ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });

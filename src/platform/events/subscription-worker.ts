@@ -23,7 +23,10 @@ export interface SubscriptionWorkerOptions {
    */
   readonly source?: 'outbox' | 'received';
   readonly eventName: string;
+  /** The version the handler takes. The worker reads every version of the event, and `convert` brings it to this one. */
   readonly eventVersion: number;
+  /** A stored payload (in the version it was published in) as the handler's version: see event-versions.ts. */
+  readonly convert: (storedVersion: number, payload: unknown) => unknown;
   readonly handler: EventHandler;
   readonly retry: RetryPolicy;
   readonly batchSize: number;
@@ -50,6 +53,7 @@ interface OutboxRow {
   xid: string;
   seq: string;
   id: string;
+  version: number;
   key: string | null;
   matches: boolean;
   payload: unknown;
@@ -65,6 +69,7 @@ interface ParkedRow {
   event_id: string;
   xid: string;
   seq: string;
+  version: number;
   key: string | null;
   payload: unknown;
   trace: unknown;
@@ -77,6 +82,8 @@ interface StoredEvent {
   id: string;
   xid: string;
   seq: string;
+  /** The version it was published in. */
+  version: number;
   key: string | null;
   payload: unknown;
   trace: unknown;
@@ -115,14 +122,12 @@ function isTransientConflict(error: unknown): boolean {
 export class SubscriptionWorker {
   readonly #o: SubscriptionWorkerOptions;
   readonly #lockName: string;
-  readonly #eventKey: string;
   /** The table events are read from, as SQL: the producer's outbox, or the subscriber's own received table. */
   readonly #log: string;
 
   constructor(options: SubscriptionWorkerOptions) {
     this.#o = options;
     this.#lockName = `seams:${options.module}:${options.subscription}`;
-    this.#eventKey = `${options.eventName}@${options.eventVersion}`;
     this.#log = options.source === 'received' ? 'seams_received' : `${ident(options.producerSchema)}.seams_outbox`;
   }
 
@@ -267,10 +272,11 @@ export class SubscriptionWorker {
                          and status = 'retrying' and next_attempt_at <= clock_timestamp()) as retry_due
         ), r as materialized (
           select l.* from c cross join lateral (
-            select o.xid, o.seq, o.id, o.key, o.occurred_at,
-                   (o.name || '@' || o.version) = ${this.#eventKey} and ${partitionOf('o', o.partitions)} = ${o.partition} as matches,
-                   case when (o.name || '@' || o.version) = ${this.#eventKey} then o.payload end as payload,
-                   case when (o.name || '@' || o.version) = ${this.#eventKey} then o.trace end as trace
+            select o.xid, o.seq, o.id, o.version, o.key, o.occurred_at,
+                   -- Every version of the event: the handler gets each one converted to the version it takes.
+                   o.name = ${o.eventName} and ${partitionOf('o', o.partitions)} = ${o.partition} as matches,
+                   case when o.name = ${o.eventName} then o.payload end as payload,
+                   case when o.name = ${o.eventName} then o.trace end as trace
             from ${sql.raw(this.#log)} o
             where (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
               and o.xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -284,7 +290,7 @@ export class SubscriptionWorker {
           returning event_id
         )
         select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, state.parked, state.retry_due,
-               r.xid::text as xid, r.seq::text as seq, r.id, r.key, r.occurred_at, r.trace, r.matches, r.payload,
+               r.xid::text as xid, r.seq::text as seq, r.id, r.version, r.key, r.occurred_at, r.trace, r.matches, r.payload,
                r.id in (select event_id from claimed) as first_time
         from c cross join state left join r on true
         -- Qualified: a bare "xid, seq" would sort by the text columns of the select list ('10' < '9'), which reorders
@@ -317,7 +323,7 @@ export class SubscriptionWorker {
   async #retryDue(trx: Transaction<unknown>, committed: CommitCallbacks): Promise<void> {
     const o = this.#o;
     const due = (
-      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, trace, occurred_at, attempts from seams_parked
+      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, version, key, payload, trace, occurred_at, attempts from seams_parked
         where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying' and next_attempt_at <= clock_timestamp()
         order by seams_parked.xid, seams_parked.seq limit ${o.batchSize}`.execute(trx)
     ).rows;
@@ -337,7 +343,7 @@ export class SubscriptionWorker {
   async #drainWaiting(trx: Transaction<unknown>, key: string, committed: CommitCallbacks): Promise<void> {
     const o = this.#o;
     const waiting = (
-      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, key, payload, trace, occurred_at, attempts from seams_parked
+      await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, version, key, payload, trace, occurred_at, attempts from seams_parked
         where subscription = ${o.subscription} and partition = ${o.partition} and key = ${key} and status = 'waiting'
         -- Qualified, as in #read: the select list's text xid and seq would sort '10' before '9'.
         order by seams_parked.xid, seams_parked.seq`.execute(trx)
@@ -394,7 +400,8 @@ export class SubscriptionWorker {
       name: o.eventName,
       version: o.eventVersion,
       key: row.key,
-      payload: row.payload,
+      // Throws for a version it cannot convert: the event is parked as if the handler had failed.
+      payload: o.convert(row.version, row.payload),
       occurredAt: row.occurred_at,
       attempt,
       afterCommit: (callback) => void callbacks.push(callback),

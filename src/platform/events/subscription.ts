@@ -5,6 +5,7 @@ import type { EventDefinition, EventPayload } from './event-definition.ts';
 export interface DeliveredEvent<P = unknown> {
   readonly id: string;
   readonly name: string;
+  /** The version the subscription takes, which `payload` has: the bus converted it if it was stored as another. */
   readonly version: number;
   readonly key: string | null;
   readonly payload: P;
@@ -25,10 +26,17 @@ export interface DeliveredEvent<P = unknown> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type EventHandler<P = unknown> = (event: DeliveredEvent<P>, trx: Transaction<any>) => Promise<void>;
 
-/** A subscription in a module's manifest: which event (name and version), and the factory of its handler. */
+/**
+ * A subscription in a module's manifest: which event, in which version (the definition it names), and the factory of
+ * its handler. By convention it is declared in `modules/<module>/events/on-<producer>-<event>.ts` (docs/events.md).
+ */
 export interface SubscriptionDefinition<E extends EventDefinition = EventDefinition> {
+  /** The event in the version the handler takes: events stored in another version are converted on delivery. */
   readonly event: E;
-  /** Unique within the module; defaults to `<event name>@v<version>`. */
+  /**
+   * Unique within the module; defaults to the event's name. It names the subscription's cursor, inbox and dead
+   * letters, so moving the subscription to another version of the event keeps them: it carries on where it was.
+   */
   readonly name: string;
   /** Receives the module's dependencies, like any registration, and returns the handler. */
   readonly handler: (deps: never) => EventHandler<EventPayload<E>>;
@@ -43,5 +51,5 @@ export function subscribe<E extends EventDefinition>(
 ): SubscriptionDefinition<E> {
   const partitions = options.partitions ?? 1;
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 64) throw new Error(`Subscription to ${event.name}: partitions must be 1..64`);
-  return { event, handler, name: options.name ?? `${event.name}@v${event.version}`, partitions };
+  return { event, handler, name: options.name ?? event.name, partitions };
 }

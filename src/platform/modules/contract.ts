@@ -15,8 +15,9 @@ export interface ContractMethod<I extends TSchema = TSchema, O extends TSchema =
 }
 
 /**
- * A module's public surface: its API methods and the events it publishes. Declared in the module's `contract.ts`, the
- * only file other modules import.
+ * A module's public surface: its API methods and the events it publishes (each in its newest version; older versions
+ * are reached through the newer one's `from`). Declared in the module's `contract.ts`, the only file other modules
+ * import.
  */
 export interface Contract<
   M extends Record<string, ContractMethod> = Record<string, ContractMethod>,
@@ -38,8 +39,12 @@ export function defineContract<const M extends Record<string, ContractMethod>, c
   events?: E;
 }): Contract<M, E> {
   const events = (contract.events ?? {}) as E;
+  const names = new Set<string>();
   for (const event of Object.values(events)) {
     if (!event.name.startsWith(`${contract.module}.`)) throw new Error(`Contract of "${contract.module}" declares event ${event.name}, which belongs to another module`);
+    // The newest version is what the module publishes; the older ones hang off it (`from`), with their casters.
+    if (names.has(event.name)) throw new Error(`Contract of "${contract.module}" lists ${event.name} twice: list only its newest version; older ones are reached through \`from\``);
+    names.add(event.name);
   }
   return { module: contract.module, methods: contract.methods, events };
 }

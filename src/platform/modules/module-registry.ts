@@ -1,8 +1,10 @@
+import { subscriptionVersionProblems } from '../events/event-versions.ts';
 import type { AnyModule } from './define-module.ts';
 import { ModuleWiringError } from './module-container.ts';
 
 /**
- * Checks the module list as a whole: names are unique and every declared dependency names a known module. Returns the
+ * Checks the module list as a whole: names are unique, every declared dependency names a known module, and every
+ * subscription can get the version of the event it takes (event-versions.ts). Returns the
  * modules by name. Which of them this process runs, and whether it can reach what they need, is the topology's
  * check (topology.ts).
  */
@@ -19,6 +21,9 @@ export function validateModules(all: readonly AnyModule[]): ReadonlyMap<string, 
       }
     }
   }
+  // A subscriber that cannot get its version of what the producer publishes would dead-letter every event.
+  const versionProblems = subscriptionVersionProblems(all);
+  if (versionProblems.length > 0) throw new ModuleWiringError(versionProblems.join('\n'));
   return byName;
 }
 
