@@ -80,8 +80,8 @@ export function moduleBoundaryRules(manifests) {
 }
 
 /**
- * Rules for the layers inside a module: http/ (routes) -> application/ (use cases) -> domain/ (pure rules), with
- * infrastructure/ (tables, repositories, adapters) injected into application/. Tests beside the code are exempt: they
+ * Rules for the layers inside a module: http/ (routes) and events/ (event handlers) -> application/ (use cases) ->
+ * domain/ (pure rules), with infrastructure/ (tables, repositories, adapters) injected into application/. Tests beside the code are exempt: they
  * set up rows and wire things by hand.
  *
  * @returns {IForbiddenRuleType[]}
@@ -104,11 +104,11 @@ export function layerRules() {
       name: 'domain-imports-no-other-layer',
       severity: 'error',
       comment:
-        "domain/ imported its module's http/, application/ or infrastructure/. The domain is the centre the other " +
+        "domain/ imported its module's http/, events/, application/ or infrastructure/. The domain is the centre the other " +
         'layers depend on, never the other way round. Move what the domain needs into domain/, or have application/ ' +
         'pass it in as a plain value.',
       from: { path: '^modules/([^/]+)/domain/', pathNot: TEST_CODE },
-      to: { path: '^modules/$1/(http|application|infrastructure)/' },
+      to: { path: '^modules/$1/(http|events|application|infrastructure)/' },
     },
     {
       name: 'http-not-to-infrastructure',

@@ -46,7 +46,7 @@ function codeowners(facts: readonly ModuleFacts[]): string {
     '# Generated from the module manifests (owners and dependsOn in modules/*/index.ts) by `npm run codeowners`.',
     '# Do not edit: change the manifests and run `npm run codeowners`. `npm run check` fails while this file is stale.',
     '#',
-    "# A module's folder and its migrations belong to its owners.",
+    "# A module's folder, its migrations and the snapshots of its events' schemas belong to its owners.",
     '# A dependency on a module needs that module\'s owners: GitHub asks for one approval per file, from any one owner on',
     "# the file's last matching line, so a manifest line cannot require two teams. Instead, modules/<name>/dependents.md",
     '# lists who depends on <name> and why, and belongs to <name>\'s owners. Declaring, rewording or dropping a dependency',
@@ -55,6 +55,8 @@ function codeowners(facts: readonly ModuleFacts[]): string {
   for (const module of facts) {
     const owners = module.owners.join(' ');
     lines.push('', `# ${module.name}`, `/modules/${module.name}/ ${owners}`, `/migrations/${module.name}/ ${owners}`);
+    // The frozen schemas of its events (npm run events:snapshot): a new version or a recorded change is its owners' call.
+    if (module.published.length > 0) lines.push(`/contracts/events/${module.name}.* ${owners}`);
     if (module.dependents.length > 0) {
       lines.push(
         `# dependency blocks that name ${module.name} (in ${module.dependents.map((dependent) => dependent.module).join(', ')}) need the owners of ${module.name}:`,

@@ -2,14 +2,13 @@ import Type from 'typebox';
 import { defineContract } from '#platform/modules/contract.ts';
 import { defineEvent } from '#platform/events/event-definition.ts';
 
-const ReservedLine = Type.Object({ productId: Type.String({ format: 'uuid' }), quantity: Type.Integer({ minimum: 1 }) });
-
 /** Every line of an order is reserved: stock is held for it until the order is confirmed or cancelled. */
 export const StockReserved = defineEvent({
   name: 'inventory.StockReserved',
   version: 1,
   description: 'All lines of an order are reserved; the stock is held until the order ends.',
-  schema: Type.Object({ orderId: Type.String({ format: 'uuid' }), lines: Type.Array(ReservedLine) }),
+  // Only the order: ordering, its one subscriber, knows the lines it placed.
+  schema: Type.Object({ orderId: Type.String({ format: 'uuid' }) }),
   key: (payload) => payload.orderId,
 });
 

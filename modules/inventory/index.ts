@@ -1,10 +1,10 @@
-import { OrderCancelled, OrderConfirmed, OrderPlaced } from '../ordering/contract.ts';
-import { subscribe } from '#platform/events/subscription.ts';
 import { defineModule } from '#platform/modules/define-module.ts';
-import { makeOnOrderCancelled, makeOnOrderConfirmed, makeOnOrderPlaced } from './application/order-event-handlers.ts';
 import { makeReleaseReservedStock, makeReserveStock, makeSellReservedStock } from './application/reservations.ts';
 import { makeGetStock, makeSetStock } from './application/stock-use-cases.ts';
 import { inventoryContract } from './contract.ts';
+import { onOrderingOrderCancelled } from './events/on-ordering-order-cancelled.ts';
+import { onOrderingOrderConfirmed } from './events/on-ordering-order-confirmed.ts';
+import { onOrderingOrderPlaced } from './events/on-ordering-order-placed.ts';
 import { itemsRoutes } from './http/items-routes.ts';
 import { makeItemsRepository } from './infrastructure/items-repository.ts';
 import { makeReservationsRepository } from './infrastructure/reservations-repository.ts';
@@ -29,5 +29,5 @@ export const inventoryModule = defineModule({
     releaseReservedStock: makeReleaseReservedStock,
   },
   routes: itemsRoutes,
-  subscriptions: [subscribe(OrderPlaced, makeOnOrderPlaced), subscribe(OrderConfirmed, makeOnOrderConfirmed), subscribe(OrderCancelled, makeOnOrderCancelled)],
+  subscriptions: [onOrderingOrderPlaced, onOrderingOrderConfirmed, onOrderingOrderCancelled],
 });

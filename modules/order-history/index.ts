@@ -1,18 +1,13 @@
-import { subscribe } from '#platform/events/subscription.ts';
 import { defineModule } from '#platform/modules/define-module.ts';
-import { ProductChanged, ProductCreated } from '../catalog/contract.ts';
-import { OrderCancelled, OrderConfirmed, OrderPlaced, PaymentRequested } from '../ordering/contract.ts';
-import { PaymentCaptured, PaymentDeclined } from '../payments/contract.ts';
 import { makeListMyOrders } from './application/list-my-orders.ts';
-import {
-  makeOnOrderCancelled,
-  makeOnOrderConfirmed,
-  makeOnOrderPlaced,
-  makeOnPaymentCaptured,
-  makeOnPaymentDeclined,
-  makeOnPaymentRequested,
-  makeOnProductNamed,
-} from './application/project-orders.ts';
+import { onCatalogProductChanged } from './events/on-catalog-product-changed.ts';
+import { onCatalogProductCreated } from './events/on-catalog-product-created.ts';
+import { onOrderingOrderCancelled } from './events/on-ordering-order-cancelled.ts';
+import { onOrderingOrderConfirmed } from './events/on-ordering-order-confirmed.ts';
+import { onOrderingOrderPlaced } from './events/on-ordering-order-placed.ts';
+import { onOrderingPaymentRequested } from './events/on-ordering-payment-requested.ts';
+import { onPaymentsPaymentCaptured } from './events/on-payments-payment-captured.ts';
+import { onPaymentsPaymentDeclined } from './events/on-payments-payment-declined.ts';
 import { myOrdersRoutes } from './http/my-orders-routes.ts';
 import { makeOrderSummariesRepository } from './infrastructure/order-summaries-repository.ts';
 import { makeProductNamesRepository } from './infrastructure/product-names-repository.ts';
@@ -22,6 +17,12 @@ import { makeProjectionStateRepository } from './infrastructure/projection-state
  * Customers' orders as one page: a read model (CQRS) copied from the events of catalog, ordering and payments, so
  * the page is one query on this module's own tables instead of calls to three modules. It calls no other module's
  * API; it only subscribes.
+ *
+ * Its handlers (events/) are the projection: each writes through the subscriber's transaction, so its effect commits
+ * with the record that the event was handled, and notes the event in the projection state, which the page reports as
+ * its freshness. Events of one producer about one order arrive in order; events of different producers do not (a
+ * payment's outcome can overtake the OrderPlaced it follows, a product's name can come after an order that lists it).
+ * So no handler assumes another has run: each upserts, and statuses only move forward (domain/order-summary.ts).
  */
 export const orderHistoryModule = defineModule({
   name: 'order-history',
@@ -39,13 +40,13 @@ export const orderHistoryModule = defineModule({
   },
   routes: myOrdersRoutes,
   subscriptions: [
-    subscribe(ProductCreated, makeOnProductNamed),
-    subscribe(ProductChanged, makeOnProductNamed),
-    subscribe(OrderPlaced, makeOnOrderPlaced),
-    subscribe(PaymentRequested, makeOnPaymentRequested),
-    subscribe(OrderConfirmed, makeOnOrderConfirmed),
-    subscribe(OrderCancelled, makeOnOrderCancelled),
-    subscribe(PaymentCaptured, makeOnPaymentCaptured),
-    subscribe(PaymentDeclined, makeOnPaymentDeclined),
+    onCatalogProductCreated,
+    onCatalogProductChanged,
+    onOrderingOrderPlaced,
+    onOrderingPaymentRequested,
+    onOrderingOrderConfirmed,
+    onOrderingOrderCancelled,
+    onPaymentsPaymentCaptured,
+    onPaymentsPaymentDeclined,
   ],
 });

@@ -2,6 +2,7 @@ import Type from 'typebox';
 import { defineContract } from '#platform/modules/contract.ts';
 import { defineEvent } from '#platform/events/event-definition.ts';
 
+/** A line of an order as v1 of OrderPlaced carries it. An order has one line per product: ordering refuses repeats. */
 export const OrderLine = Type.Object({
   productId: Type.String({ format: 'uuid' }),
   quantity: Type.Integer({ minimum: 1 }),
@@ -10,8 +11,11 @@ export const OrderLine = Type.Object({
 
 export const CancellationReason = Type.Union([Type.Literal('out_of_stock'), Type.Literal('payment_declined')]);
 
-/** A customer placed an order at the prices of that moment; it is pending until stock and payment are settled. */
-export const OrderPlaced = defineEvent({
+/**
+ * v1 of OrderPlaced, which ordering published before v2. Still declared because subscribers take it (inventory) and
+ * stored events have it (outboxes, dead letters); ordering's contract downcasts v2 to it.
+ */
+export const OrderPlacedV1 = defineEvent({
   name: 'ordering.OrderPlaced',
   version: 1,
   description: 'A customer placed an order at the prices of that moment; it is pending.',
@@ -24,6 +28,38 @@ export const OrderPlaced = defineEvent({
     placedAt: Type.String({ format: 'date-time' }),
   }),
   key: (payload) => payload.orderId,
+});
+
+/** A line of an order as v2 of OrderPlaced carries it: with the product's name as the catalog quoted it. */
+export const PlacedLine = Type.Object({
+  productId: Type.String({ format: 'uuid' }),
+  /** The name the customer saw when ordering; null only in events placed before v2 (upcast from v1). */
+  productName: Type.Union([Type.String(), Type.Null()]),
+  quantity: Type.Integer({ minimum: 1 }),
+  unitPriceCents: Type.Integer({ minimum: 0 }),
+});
+
+/**
+ * A customer placed an order at the prices of that moment; it is pending until stock and payment are settled. v2 adds
+ * each line's product name as quoted, a required field, hence a new version: events stored as v1 are upcast with
+ * `productName: null`, and subscribers still on v1 get v2 events without it.
+ */
+export const OrderPlaced = defineEvent({
+  name: 'ordering.OrderPlaced',
+  version: 2,
+  description: "A customer placed an order at the prices of that moment, each line with the product's name as quoted; it is pending.",
+  schema: Type.Object({
+    orderId: Type.String({ format: 'uuid' }),
+    customerId: Type.String(),
+    lines: Type.Array(PlacedLine, { minItems: 1 }),
+    totalCents: Type.Integer({ minimum: 0 }),
+    currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+    placedAt: Type.String({ format: 'date-time' }),
+  }),
+  key: (payload) => payload.orderId,
+  from: OrderPlacedV1,
+  upcast: (v1) => ({ ...v1, lines: v1.lines.map((line) => ({ ...line, productName: null })) }),
+  downcast: (v2) => ({ ...v2, lines: v2.lines.map(({ productId, quantity, unitPriceCents }) => ({ productId, quantity, unitPriceCents })) }),
 });
 
 /** Stock is reserved; the order's amount should now be charged. */

@@ -1,12 +1,13 @@
 import { defineModule } from '#platform/modules/define-module.ts';
-import { subscribe } from '#platform/events/subscription.ts';
-import { StockRejected, StockReserved } from '../inventory/contract.ts';
-import { PaymentCaptured, PaymentDeclined } from '../payments/contract.ts';
 import { makeGetOrder } from './application/get-order.ts';
-import { handlePaymentCaptured, handlePaymentDeclined, handleStockRejected, handleStockReserved, makeOrderProcess } from './application/order-process.ts';
+import { makeOrderProcess } from './application/order-process.ts';
 import { makePlaceOrder } from './application/place-order.ts';
 import { makeOrderMetrics } from './application/order-metrics.ts';
 import { orderingContract } from './contract.ts';
+import { onInventoryStockRejected } from './events/on-inventory-stock-rejected.ts';
+import { onInventoryStockReserved } from './events/on-inventory-stock-reserved.ts';
+import { onPaymentsPaymentCaptured } from './events/on-payments-payment-captured.ts';
+import { onPaymentsPaymentDeclined } from './events/on-payments-payment-declined.ts';
 import { ordersRoutes } from './http/orders-routes.ts';
 import { makeIdempotencyKeysRepository } from './infrastructure/idempotency-keys-repository.ts';
 import { makeOrdersRepository } from './infrastructure/orders-repository.ts';
@@ -32,10 +33,5 @@ export const orderingModule = defineModule({
     orderMetrics: makeOrderMetrics,
   },
   routes: ordersRoutes,
-  subscriptions: [
-    subscribe(StockReserved, handleStockReserved),
-    subscribe(StockRejected, handleStockRejected),
-    subscribe(PaymentCaptured, handlePaymentCaptured),
-    subscribe(PaymentDeclined, handlePaymentDeclined),
-  ],
+  subscriptions: [onInventoryStockReserved, onInventoryStockRejected, onPaymentsPaymentCaptured, onPaymentsPaymentDeclined],
 });

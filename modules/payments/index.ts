@@ -1,9 +1,7 @@
-import { PaymentRequested } from '../ordering/contract.ts';
-import { subscribe } from '#platform/events/subscription.ts';
 import { defineModule } from '#platform/modules/define-module.ts';
-import { makeOnPaymentRequested } from './application/payment-requested-handler.ts';
 import { makeTakePayment } from './application/take-payment.ts';
 import { paymentsContract } from './contract.ts';
+import { onOrderingPaymentRequested } from './events/on-ordering-payment-requested.ts';
 import { makePaymentsRepository } from './infrastructure/payments-repository.ts';
 import { makeSimulatedPaymentProvider } from './infrastructure/simulated-payment-provider.ts';
 
@@ -23,5 +21,5 @@ export const paymentsModule = defineModule({
     paymentsRepository: makePaymentsRepository,
     takePayment: makeTakePayment,
   },
-  subscriptions: [subscribe(PaymentRequested, makeOnPaymentRequested)],
+  subscriptions: [onOrderingPaymentRequested],
 });

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Logger } from '#platform/logger.ts';
 import type { Publisher } from '#platform/events/publisher.ts';
 import { StockRejected, StockReserved } from '../contract.ts';
-import { decideReservation, mergeLines, type RequestedLine } from '../domain/reservation.ts';
+import { decideReservation, type RequestedLine } from '../domain/reservation.ts';
 import type { InventoryTables } from '../infrastructure/inventory.table.ts';
 import type { ItemsRepository } from '../infrastructure/items-repository.ts';
 import type { ReservationsRepository } from '../infrastructure/reservations-repository.ts';
@@ -27,21 +27,20 @@ export type ReserveStock = (order: OrderToReserve, trx: Transaction<InventoryTab
 export function makeReserveStock({ itemsRepository, reservationsRepository, events }: Deps & { events: Publisher }): ReserveStock {
   return async ({ orderId, lines }, trx) => {
     if (await reservationsRepository.existsForOrder(orderId, trx)) return;
-    const wanted = mergeLines(lines);
     const locked = await itemsRepository.lock(
-      wanted.map((line) => line.productId),
+      lines.map((line) => line.productId),
       trx,
     );
     const available = new Map(locked.map((item) => [item.productId, item.available]));
-    const decision = decideReservation(wanted, (productId) => available.get(productId) ?? 0);
+    const decision = decideReservation(lines, (productId) => available.get(productId) ?? 0);
     if (decision.kind === 'reject') {
-      await reservationsRepository.insert(orderId, wanted, 'rejected', trx);
+      await reservationsRepository.insert(orderId, lines, 'rejected', trx);
       await events.publish(trx, StockRejected, { orderId, shortProducts: [...decision.shortProducts] });
       return;
     }
     for (const { productId, quantity } of decision.lines) await itemsRepository.reserve(productId, quantity, trx);
     await reservationsRepository.insert(orderId, decision.lines, 'reserved', trx);
-    await events.publish(trx, StockReserved, { orderId, lines: [...decision.lines] });
+    await events.publish(trx, StockReserved, { orderId });
   };
 }
 

@@ -17,16 +17,9 @@ export type ReservationDecision =
   | { readonly kind: 'reserve'; readonly lines: readonly RequestedLine[] }
   | { readonly kind: 'reject'; readonly lines: readonly RequestedLine[]; readonly shortProducts: readonly ShortProduct[] };
 
-/** One line per product, with the quantities of repeated products added up, in order of first appearance. */
-export function mergeLines(lines: readonly RequestedLine[]): RequestedLine[] {
-  const totals = new Map<string, number>();
-  for (const { productId, quantity } of lines) totals.set(productId, (totals.get(productId) ?? 0) + quantity);
-  return [...totals].map(([productId, quantity]) => ({ productId, quantity }));
-}
-
 /**
- * Decides whether an order can be reserved. `availableOf` answers 0 for a product without stock. Lines must be merged
- * first (see {@link mergeLines}), or two lines of one product could each fit while together they do not.
+ * Decides whether an order can be reserved. `availableOf` answers 0 for a product without stock. An order has one line
+ * per product (ordering refuses repeats; see OrderPlaced in modules/ordering/contract.ts).
  */
 export function decideReservation(lines: readonly RequestedLine[], availableOf: (productId: string) => number): ReservationDecision {
   const shortProducts = lines

@@ -5,7 +5,7 @@ import type { InventoryTables } from './inventory.table.ts';
 export interface ReservationsRepository {
   /** Whether the order was handled already, whatever the outcome. */
   existsForOrder(orderId: string, trx: Transaction<InventoryTables>): Promise<boolean>;
-  /** Records one row per line; lines must be merged (one per product). */
+  /** Records one row per line; an order has one line per product (the primary key refuses a second). */
   insert(orderId: string, lines: readonly RequestedLine[], status: ReservationStatus, trx: Transaction<InventoryTables>): Promise<void>;
   /**
    * Moves the order's reservations that still hold stock to `to`, and returns them in product id order. Rows already

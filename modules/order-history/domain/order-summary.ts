@@ -18,7 +18,11 @@ export interface OrderSummary {
 
 export interface OrderSummaryLine {
   readonly productId: string;
-  /** Null until the product's name has reached this read model. */
+  /**
+   * The product's current name, from the catalog's events; until that has arrived, the name quoted when the order was
+   * placed. Null only for a line of an order placed before OrderPlaced carried names, whose product's name has not
+   * reached this read model yet.
+   */
   readonly productName: string | null;
   readonly quantity: number;
   readonly unitPriceCents: number;
@@ -67,6 +71,8 @@ export interface OrderChange {
 
 export interface PlacedLine {
   readonly productId: string;
+  /** As quoted when the order was placed; null when its event predates that (OrderPlaced v1). */
+  readonly productName: string | null;
   readonly quantity: number;
   readonly unitPriceCents: number;
 }

@@ -67,11 +67,12 @@ async function myOrders(customer: { authorization: string }, query: Record<strin
   return response.json<Page>();
 }
 
-function placed(customerId: string, lines: Array<{ productId: string; quantity: number; unitPriceCents: number }>, placedAt = new Date(clock)) {
+/** An OrderPlaced (v2) payload; a line's name defaults to null, as in an order placed before v2 (upcast from v1). */
+function placed(customerId: string, lines: Array<{ productId: string; productName?: string; quantity: number; unitPriceCents: number }>, placedAt = new Date(clock)) {
   return {
     orderId: randomUUID(),
     customerId,
-    lines,
+    lines: lines.map((line) => ({ productName: null, ...line })),
     totalCents: lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0),
     currency: 'EUR',
     placedAt: placedAt.toISOString(),
@@ -243,6 +244,16 @@ describe('events arriving out of order', () => {
     // A stale copy of the creation (older than the rename) must not bring the old name back.
     await project(ProductCreated, { productId, sku: `L-${productId.slice(0, 8)}`, name: 'Late name', priceCents: 450, currency: 'EUR' }, createdAt);
     expect((await myOrders(customer)).orders[0]!.lines[0]!.productName).toBe('Renamed');
+  });
+
+  it("shows a line's name as ordered until the catalog's name for it arrives, then the catalog's current one", async () => {
+    const { customerId, customer } = tokens(app);
+    const productId = randomUUID();
+    await project(OrderPlaced, placed(customerId, [{ productId, productName: 'Mug as ordered', quantity: 1, unitPriceCents: 450 }]));
+    expect((await myOrders(customer)).orders[0]!.lines[0]!.productName).toBe('Mug as ordered');
+
+    await project(ProductChanged, { productId, name: 'Mug renamed', priceCents: 450, currency: 'EUR' });
+    expect((await myOrders(customer)).orders[0]!.lines[0]!.productName).toBe('Mug renamed');
   });
 
   it('applying the same events twice changes nothing', async () => {

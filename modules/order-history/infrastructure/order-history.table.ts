@@ -20,6 +20,8 @@ export interface OrderSummaryLinesTable {
   order_id: string;
   line_no: number;
   product_id: string;
+  /** The name as quoted when the order was placed; null for orders placed before OrderPlaced v2 carried it. */
+  product_name: string | null;
   quantity: number;
   unit_price_cents: Cents;
 }

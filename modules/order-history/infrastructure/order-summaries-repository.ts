@@ -23,7 +23,7 @@ export interface OrderSummariesRepository {
   /** Adds the lines of a placed order. Idempotent: lines already there are left as they are. */
   addLines(orderId: string, lines: readonly PlacedLine[], trx: Transaction<OrderHistoryTables>): Promise<void>;
   /**
-   * A customer's newest placed orders with their lines and the products' current names, and the read model's
+   * A customer's newest placed orders with their lines and the products' current names (else as ordered), and the read model's
    * freshness, in ONE SQL statement on this module's own tables. Orders whose OrderPlaced has not arrived yet are
    * left out: their lines and total are not known.
    */
@@ -72,6 +72,7 @@ export function makeOrderSummariesRepository({ db }: { db: ModuleDb<OrderHistory
             order_id: orderId,
             line_no: index + 1,
             product_id: line.productId,
+            product_name: line.productName,
             quantity: line.quantity,
             unit_price_cents: line.unitPriceCents,
           })),
@@ -121,7 +122,8 @@ export function makeOrderSummariesRepository({ db }: { db: ModuleDb<OrderHistory
                                   .jsonAgg(
                                     jsonBuildObject({
                                       productId: lines.ref('l.product_id'),
-                                      productName: lines.ref('p.name'),
+                                      // The current name when the catalog's events brought one, else the name as ordered.
+                                      productName: lines.fn.coalesce('p.name', 'l.product_name'),
                                       quantity: lines.ref('l.quantity'),
                                       unitPriceCents: lines.ref('l.unit_price_cents'),
                                     }),

@@ -63,6 +63,8 @@ export function makePlaceOrder({ db, events, catalogApi, ordersRepository, idemp
     assertOneLinePerProduct(lines);
     const { products } = await catalogApi.getProducts({ ids: lines.map((line) => line.productId) });
     const priced = priceLines(lines, products);
+    // Announced with each line, as quoted: the order history shows the name the customer saw.
+    const nameOf = new Map(products.map((product) => [product.id, product.name]));
     const orderId = randomUUID();
 
     const result = await db.transaction().execute(async (trx) => {
@@ -75,7 +77,7 @@ export function makePlaceOrder({ db, events, catalogApi, ordersRepository, idemp
       await events.publish(trx, OrderPlaced, {
         orderId,
         customerId,
-        lines: [...order.lines],
+        lines: order.lines.map((line) => ({ ...line, productName: nameOf.get(line.productId)! })),
         totalCents: order.totalCents,
         currency: order.currency,
         placedAt: order.placedAt.toISOString(),

@@ -23,15 +23,15 @@ describe('decide', () => {
   const cancelled: OrderProgress = { status: 'cancelled', stockReserved: false, cancellationReason: 'out_of_stock' };
 
   it.each<[string, OrderProgress, OrderFact, string, Partial<OrderProgress>?]>([
-    ['a pending order', pending, 'stock_reserved', 'request_payment', { status: 'pending', stockReserved: true }],
-    ['a pending order', pending, 'stock_rejected', 'cancel', { status: 'cancelled', cancellationReason: 'out_of_stock' }],
-    ['a pending order', pending, 'payment_captured', 'ignore'],
-    ['a pending order', pending, 'payment_declined', 'ignore'],
-    ['a reserved order', reserved, 'stock_reserved', 'ignore'],
-    ['a reserved order', reserved, 'stock_rejected', 'ignore'],
-    ['a reserved order', reserved, 'payment_captured', 'confirm', { status: 'confirmed' }],
-    ['a reserved order', reserved, 'payment_declined', 'cancel', { status: 'cancelled', cancellationReason: 'payment_declined' }],
-    ...(['stock_reserved', 'stock_rejected', 'payment_captured', 'payment_declined'] as const).flatMap((fact): Array<[string, OrderProgress, OrderFact, string]> => [
+    ['a pending order', pending, 'StockReserved', 'request_payment', { status: 'pending', stockReserved: true }],
+    ['a pending order', pending, 'StockRejected', 'cancel', { status: 'cancelled', cancellationReason: 'out_of_stock' }],
+    ['a pending order', pending, 'PaymentCaptured', 'ignore'],
+    ['a pending order', pending, 'PaymentDeclined', 'ignore'],
+    ['a reserved order', reserved, 'StockReserved', 'ignore'],
+    ['a reserved order', reserved, 'StockRejected', 'ignore'],
+    ['a reserved order', reserved, 'PaymentCaptured', 'confirm', { status: 'confirmed' }],
+    ['a reserved order', reserved, 'PaymentDeclined', 'cancel', { status: 'cancelled', cancellationReason: 'payment_declined' }],
+    ...(['StockReserved', 'StockRejected', 'PaymentCaptured', 'PaymentDeclined'] as const).flatMap((fact): Array<[string, OrderProgress, OrderFact, string]> => [
       ['a confirmed order', confirmed, fact, 'ignore'],
       ['a cancelled order', cancelled, fact, 'ignore'],
     ]),

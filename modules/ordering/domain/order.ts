@@ -99,8 +99,8 @@ export function priceLines(lines: readonly RequestedLine[], quotes: readonly Pri
   };
 }
 
-/** What happened to an order elsewhere, as the process manager learns it from events. */
-export type OrderFact = 'stock_reserved' | 'stock_rejected' | 'payment_captured' | 'payment_declined';
+/** What happened to an order elsewhere, named as the event that tells the process manager so. */
+export type OrderFact = 'StockReserved' | 'StockRejected' | 'PaymentCaptured' | 'PaymentDeclined';
 
 /** What to do about a fact: move the order on (and announce it), or leave it as it is. */
 export type Decision =
@@ -112,23 +112,23 @@ export type Decision =
 /**
  * The order's state machine. A pending order waits for stock first, then for payment:
  *
- *   pending --stock_reserved--> pending (stock reserved, payment requested)
- *   pending --stock_rejected--> cancelled (out_of_stock)
- *   pending (stock reserved) --payment_captured--> confirmed
- *   pending (stock reserved) --payment_declined--> cancelled (payment_declined)
+ *   pending --StockReserved--> pending (stock reserved, payment requested)
+ *   pending --StockRejected--> cancelled (out_of_stock)
+ *   pending (stock reserved) --PaymentCaptured--> confirmed
+ *   pending (stock reserved) --PaymentDeclined--> cancelled (payment_declined)
  *
  * Anything else changes nothing: a settled order stays settled, and a fact that arrives out of turn is ignored.
  */
 export function decide(order: OrderProgress, fact: OrderFact): Decision {
   if (order.status !== 'pending') return { outcome: 'ignore', why: `the order is already ${order.status}` };
   switch (fact) {
-    case 'stock_reserved':
+    case 'StockReserved':
       return order.stockReserved ? { outcome: 'ignore', why: 'its stock is already reserved' } : { outcome: 'request_payment', next: { ...order, stockReserved: true } };
-    case 'stock_rejected':
+    case 'StockRejected':
       return order.stockReserved ? { outcome: 'ignore', why: 'its stock is already reserved' } : cancel(order, 'out_of_stock');
-    case 'payment_captured':
+    case 'PaymentCaptured':
       return order.stockReserved ? { outcome: 'confirm', next: { ...order, status: 'confirmed' } } : { outcome: 'ignore', why: 'no payment was requested for it yet' };
-    case 'payment_declined':
+    case 'PaymentDeclined':
       return order.stockReserved ? cancel(order, 'payment_declined') : { outcome: 'ignore', why: 'no payment was requested for it yet' };
   }
 }

@@ -43,7 +43,7 @@ async function ordersOf(customerId: string) {
 }
 
 async function publishedEvents(orderId: string) {
-  const { rows } = await sql<{ name: string; payload: Record<string, unknown> }>`select name, payload from seams_outbox where key = ${orderId} order by xid, seq`.execute(db);
+  const { rows } = await sql<{ name: string; version: number; payload: Record<string, unknown> }>`select name, version, payload from seams_outbox where key = ${orderId} order by xid, seq`.execute(db);
   return rows;
 }
 
@@ -72,10 +72,19 @@ describe('POST /orders', () => {
     expect(response.headers.location).toBe(`/orders/${placed.id}`);
     expect(response.headers['idempotent-replayed']).toBeUndefined();
 
+    // Announced as v2 of OrderPlaced: each line with the product's name as quoted.
     const events = await publishedEvents(placed.id);
     expect(events[0]).toEqual({
       name: 'ordering.OrderPlaced',
-      payload: { orderId: placed.id, customerId, lines: placed.lines, totalCents: 3399, currency: 'EUR', placedAt: placed.placedAt },
+      version: 2,
+      payload: {
+        orderId: placed.id,
+        customerId,
+        lines: placed.lines.map((line: object) => ({ ...line, productName: 'Blue mug' })),
+        totalCents: 3399,
+        currency: 'EUR',
+        placedAt: placed.placedAt,
+      },
     });
     expect(events.filter((event) => event.name === 'ordering.OrderPlaced')).toHaveLength(1);
   });
