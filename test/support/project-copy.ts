@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 /** What a generator script needs to run on a copy: the code it reads, itself, and what it writes. */
-const ENTRIES = ['src', 'modules', 'migrations', 'scripts', 'docs', 'package.json', 'tsconfig.json', 'CODEOWNERS'];
+const ENTRIES = ['src', 'modules', 'migrations', 'scripts', 'docs', 'contracts', 'package.json', 'tsconfig.json', 'CODEOWNERS'];
 
 export interface ScriptRun {
   code: number | null;
@@ -32,7 +32,8 @@ export async function editFile(dir: string, file: string, from: string, to: stri
   const target = path.join(dir, file);
   const text = await readFile(target, 'utf8');
   if (!text.includes(from)) throw new Error(`${file} does not contain ${JSON.stringify(from)}; the test's edit needs updating`);
-  await writeFile(target, text.replace(from, to));
+  // A function, so that `$` in the replacement is taken as it is (a string would read `$'` and `$&` as patterns).
+  await writeFile(target, text.replace(from, () => to));
 }
 
 /** Runs `node <dir>/<script> [args]` in `dir`, with `env` added to this process's environment. */
