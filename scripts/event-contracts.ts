@@ -90,7 +90,7 @@ export function describe(finding: Finding, mode: 'write' | 'check'): string {
   if (finding.kind === 'retired') {
     return (
       `RETIRED ${finding.file}: the contracts no longer declare this version. Retire a version only once no subscriber takes it and no stored ` +
-      `event has it (docs/events.md, "Retiring a version"); then ${mode === 'write' ? 'its snapshot was removed' : 'run `npm run events:snapshot` to remove its snapshot'}. Otherwise declare it again.`
+      `event has it (docs/events.md, "Retiring v1"); then ${mode === 'write' ? 'its snapshot was removed' : 'run `npm run events:snapshot` to remove its snapshot'}. Otherwise declare it again.`
     );
   }
   const { event } = finding;

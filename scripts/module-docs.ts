@@ -19,6 +19,7 @@ import type { EventDefinition } from '#platform/events/event-definition.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { modules } from '../src/modules.ts';
 import { EXIT_OUT_OF_DATE, parseMode, runGenerator, staleFiles, writeFiles, type GeneratedFile } from './generated-files.ts';
+import { snapshotPath } from './event-contracts.ts';
 import { moduleFacts, type ModuleFacts } from './module-facts.ts';
 import { cell, schemaTable } from './schema-fields.ts';
 
@@ -139,14 +140,20 @@ function moduleSection(module: ModuleFacts): string {
 
   lines.push('### Events published', '');
   if (module.published.length === 0) lines.push(`None: ${module.name} publishes no events.`, '');
-  for (const { event, consumers } of module.published) {
+  for (const { event, earlier, consumers } of module.published) {
+    const consumer = ({ module: name, version }: { module: string; version: number }) =>
+      `[${name}](#${name})${version === event.version ? '' : ` (takes v${version}, downcast)`}`;
     lines.push(
       `#### \`${event.name}\` v${event.version}`,
       '',
       event.description,
       '',
       `- **Ordering key:** ${event.key ? 'yes; events with the same key reach each subscriber in publish order' : 'none; these events are delivered in no particular order'}`,
-      `- **Consumed by:** ${consumers.length > 0 ? consumers.map((consumer) => `[${consumer}](#${consumer})`).join(', ') : 'no module yet'}`,
+      `- **Consumed by:** ${consumers.length > 0 ? consumers.map(consumer).join(', ') : 'no module yet'}`,
+      ...(earlier.length > 0
+        ? [`- **Earlier versions, still declared:** ${earlier.map((version) => `v${version.version} ([schema](../${snapshotPath(version.name, version.version)}))`).join(', ')}; stored events in them are upcast on delivery`]
+        : []),
+      `- **Schema history:** [\`${snapshotPath(event.name, event.version)}\`](../${snapshotPath(event.name, event.version)})`,
       '',
       schemaTable(event.schema as Record<string, unknown>),
       '',

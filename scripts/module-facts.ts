@@ -6,6 +6,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { EventDefinition } from '#platform/events/event-definition.ts';
 import { producerOf } from '#platform/events/event-definition.ts';
+import { versionsOf } from '#platform/events/event-versions.ts';
 import { apiDependencyName, type ContractMethod } from '#platform/modules/contract.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { schemaName } from '#platform/db/database-names.ts';
@@ -33,9 +34,12 @@ export interface MethodFacts extends ContractMethod {
 }
 
 export interface PublishedEventFacts {
+  /** The newest version, which the module publishes. */
   readonly event: EventDefinition;
-  /** Modules that subscribe to this event (name and version). */
-  readonly consumers: readonly string[];
+  /** The versions before it that are still declared (and converted to and from), oldest first. */
+  readonly earlier: readonly EventDefinition[];
+  /** Modules that subscribe to this event, each with the version it takes. */
+  readonly consumers: ReadonlyArray<{ readonly module: string; readonly version: number }>;
 }
 
 export interface ConsumedEventFacts {
@@ -61,7 +65,6 @@ export interface ModuleFacts {
   readonly migrations: readonly string[];
 }
 
-const sameEvent = (a: EventDefinition, b: EventDefinition) => a.name === b.name && a.version === b.version;
 
 /** The facts of every module, in the order of the module list. `root` is the project root. */
 export async function moduleFacts(modules: readonly AnyModule[], root: string): Promise<ModuleFacts[]> {
@@ -92,7 +95,10 @@ export async function moduleFacts(modules: readonly AnyModule[], root: string): 
         methods: Object.entries((module.contract?.methods ?? {}) as Record<string, ContractMethod>).map(([name, method]) => ({ name, ...method })),
         published: Object.values((module.contract?.events ?? {}) as Record<string, EventDefinition>).map((event) => ({
           event,
-          consumers: modules.filter((other) => (other.subscriptions ?? []).some((subscription) => sameEvent(subscription.event, event))).map((other) => other.name),
+          earlier: versionsOf(event).slice(0, -1),
+          consumers: modules.flatMap((other) =>
+            (other.subscriptions ?? []).filter((subscription) => subscription.event.name === event.name).map((subscription) => ({ module: other.name, version: subscription.event.version })),
+          ),
         })),
         consumed: subscriptions.map((subscription) => ({
           event: subscription.event,

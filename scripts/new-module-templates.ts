@@ -57,6 +57,12 @@ export const ${n.camel}Module = defineModule({
     getExample: makeGetExample,
   },
   routes: examplesRoutes,
+  // Events of other modules this one reacts to (declare the producer in dependsOn). One handler per file, in
+  // events/on-<producer>-<event>.ts, declared against the event's definition in the producer's contract, which fixes
+  // the version it takes; \`npm run check\` fails on a handler anywhere else. docs/events.md, "Where handlers live":
+  //   // events/on-catalog-product-created.ts
+  //   export const onCatalogProductCreated = subscribe(ProductCreated, ({ createExample }: Deps) => (event, trx) => ...);
+  // subscriptions: [onCatalogProductCreated],
 });
 `;
 

@@ -33,8 +33,7 @@ export const OrderPlacedV1 = defineEvent({
 /** A line of an order as v2 of OrderPlaced carries it: with the product's name as the catalog quoted it. */
 export const PlacedLine = Type.Object({
   productId: Type.String({ format: 'uuid' }),
-  /** The name the customer saw when ordering; null only in events placed before v2 (upcast from v1). */
-  productName: Type.Union([Type.String(), Type.Null()]),
+  productName: Type.Union([Type.String(), Type.Null()], { description: 'The name the customer saw when ordering; null only in events placed before v2 (upcast from v1).' }),
   quantity: Type.Integer({ minimum: 1 }),
   unitPriceCents: Type.Integer({ minimum: 0 }),
 });

@@ -76,9 +76,12 @@ describe('docs/modules.md, generated from the manifests', () => {
     expect(ordering).toContain('#### `ordering.OrderCancelled` v1');
     expect(ordering).toContain('| `reason` | one of "out_of_stock", "payment_declined" | yes |');
     expect(ordering).toContain('| `paymentMethod` | string | no |');
-    const placed = ordering.slice(ordering.indexOf('#### `ordering.OrderPlaced` v1'));
-    expect(placed).toMatch(/- \*\*Consumed by:\*\* \[inventory\]\(#inventory\), \[order-history\]\(#order-history\)\n/);
+    // The newest version, with who takes which version and the versions before it.
+    const placed = ordering.slice(ordering.indexOf('#### `ordering.OrderPlaced` v2'));
+    expect(placed).toMatch(/- \*\*Consumed by:\*\* \[inventory\]\(#inventory\) \(takes v1, downcast\), \[order-history\]\(#order-history\)\n/);
+    expect(placed).toContain('- **Earlier versions, still declared:** v1 ([schema](../contracts/events/ordering.OrderPlaced.v1.json))');
     expect(placed).toContain('| `lines[].quantity` | integer | yes | >= 1 |');
+    expect(placed).toContain('| `lines[].productName` |');
   });
 
   it("lists each module's tables and columns from its *.table.ts, with their comments", () => {
