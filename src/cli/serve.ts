@@ -73,9 +73,13 @@ async function start(config: Config, runtime: Runtime, logger: Logger, started: 
         `  CUSTOMER_TOKEN=${customerToken}`,
         `  ADMIN_TOKEN=${adminToken}`,
         '',
-        '  Place an order:',
-        `  curl -s -X POST ${base}/orders -H "authorization: Bearer ${customerToken}" -H 'content-type: application/json' -d '{"lines":[{"productId":"${productId}","quantity":1}]}'`,
-        '',
+        ...(productId
+          ? [
+              '  Place an order:',
+              `  curl -s -X POST ${base}/orders -H "authorization: Bearer ${customerToken}" -H 'content-type: application/json' -d '{"lines":[{"productId":"${productId}","quantity":1}]}'`,
+              '',
+            ]
+          : []),
         '',
       ].join('\n'),
     );

@@ -57,15 +57,26 @@ export interface RunningSeams extends SeamsProcess {
 
 const running = new Set<ChildProcess>();
 
+/** What to run: by default `npm start`'s command in the project folder; the process tests of the binary run that. */
+export interface SeamsCommand {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** Start from an empty environment (as `env -i` does) instead of this process' one. */
+  readonly cleanEnv?: boolean;
+}
+
+const npmStart = (): SeamsCommand => ({ file: process.execPath, args: startArguments(), cwd: projectRoot });
+
 /**
  * The start command with `env` on top of this process' environment, from which every Seams setting is removed first so
  * that the test alone decides them. Logs at info, on a port the OS picks, unless `env` says otherwise.
  */
-export function spawnSeams(env: Record<string, string>): SeamsProcess {
-  const base: Record<string, string | undefined> = { ...process.env };
+export function spawnSeams(env: Record<string, string>, command: SeamsCommand = npmStart()): SeamsProcess {
+  const base: Record<string, string | undefined> = command.cleanEnv ? {} : { ...process.env };
   for (const name of Object.keys(ConfigSchema.properties)) delete base[name];
-  const child = spawn(process.execPath, startArguments(), {
-    cwd: projectRoot,
+  const child = spawn(command.file, command.args, {
+    cwd: command.cwd,
     env: { ...base, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -125,8 +136,8 @@ export function spawnSeams(env: Record<string, string>): SeamsProcess {
 }
 
 /** Spawns Seams and waits for the line that says where it listens. */
-export async function startSeams(env: Record<string, string>, timeoutMs = 150_000): Promise<RunningSeams> {
-  const seams = spawnSeams(env);
+export async function startSeams(env: Record<string, string>, timeoutMs = 150_000, command?: SeamsCommand): Promise<RunningSeams> {
+  const seams = spawnSeams(env, command);
   const listening = await seams.waitForLine((line) => typeof line.url === 'string' && line.msg?.startsWith('Seams is listening on ') === true, timeoutMs);
   const url = listening.url as string;
   return { ...seams, url, port: Number(new URL(url).port) };

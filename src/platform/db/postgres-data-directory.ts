@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { makeFolder } from '../files/make-folder.ts';
 import { EXIT_CODES, fileSystemFailure, StartupError } from '../startup-error.ts';
 import { blockedFolder, type OsUser } from './postgres-os-user.ts';
 
@@ -20,7 +21,7 @@ export async function placeDataDirectory(requested: string, user: OsUser | undef
   const dataDir = blocked ? path.join(RELOCATED_DATA_ROOT, `${path.basename(requested)}-${createHash('sha256').update(requested).digest('hex').slice(0, 12)}`) : requested;
   try {
     // Only the data directory itself gets 0700: the folders above it must stay enterable for the postgres user.
-    await mkdir(path.dirname(dataDir), { recursive: true, mode: 0o755 });
+    await makeFolder(path.dirname(dataDir), 0o755);
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw fileSystemFailure(error, what, path.dirname(dataDir), fix) ?? error;
