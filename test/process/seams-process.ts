@@ -97,15 +97,16 @@ export function spawnSeams(env: Record<string, string>, command: SeamsCommand = 
     output.stderr += chunk.toString();
     for (const wake of waiters) wake();
   });
+  // Set on 'close', when all output has been read: 'exit' can come before the last stderr chunk.
+  let hasExited = false;
   const exited = new Promise<Exit>((resolve) => {
     child.once('close', (code, signal) => {
+      hasExited = true;
       running.delete(child);
       resolve({ code, signal, at: Date.now() });
       for (const wake of waiters) wake();
     });
   });
-  let hasExited = false;
-  void exited.then(() => (hasExited = true));
 
   /** Resolves when `found` returns something, checked now and on every new output; rejects on exit or timeout. */
   const waitUntil = <T>(found: () => T | undefined, what: string, timeoutMs: number) =>
@@ -114,7 +115,7 @@ export function spawnSeams(env: Record<string, string>, command: SeamsCommand = 
       const check = () => {
         const result = found();
         if (result !== undefined) return finish(undefined, result);
-        if (hasExited || child.exitCode !== null || child.signalCode !== null) {
+        if (hasExited) {
           finish(new Error(`${what}: the process exited (code ${child.exitCode}, signal ${child.signalCode}) first.\n${describeOutput(output)}`));
         }
       };
