@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Migration } from 'kysely/migration';
 import { bundledMigrations } from '#platform/db/migrate.ts';
 import { unpackEmbeddedDirectory } from '#platform/files/embedded-directories.ts';
+import { EXIT_CODES, StartupError } from '#platform/startup-error.ts';
 import { startTelemetryFromEnv } from '#platform/telemetry/start-from-env.ts';
 import { runCommand } from './cli/run-command.ts';
 import type { BuildInfo, Runtime } from './cli/runtime.ts';
@@ -25,7 +26,12 @@ export function runBinary(contents: BinaryContents): void {
     program: path.basename(process.execPath),
     buildInfo: () => contents.buildInfo,
     migrations: bundledMigrations(contents.migrations),
-    postgres: (cacheDir, logger) => () => unpackEmbeddedDirectory('postgres', cacheDir, logger),
+    postgres: (cacheDir, logger) => async () => {
+      if (!contents.directories.includes('postgres')) {
+        throw new StartupError('This binary was built without the embedded PostgreSQL (--without-postgres): set DATABASE_URL.', { exitCode: EXIT_CODES.config });
+      }
+      return unpackEmbeddedDirectory('postgres', cacheDir, logger);
+    },
     assetDirectories: async (cacheDir, logger) => {
       const names = contents.directories.filter((name) => name !== 'postgres');
       return Object.fromEntries(await Promise.all(names.map(async (name) => [name, await unpackEmbeddedDirectory(name, cacheDir, logger)])));

@@ -16,14 +16,14 @@ import type { Runtime } from './runtime.ts';
 
 /** `seams` / `npm start`: database -> app -> listen, until SIGTERM or SIGINT stops it gracefully. */
 export async function serve(config: Config, runtime: Runtime, logger: Logger): Promise<void> {
-  // What has been started so far, so that a signal during start-up stops exactly that.
-  const started: { app?: ModuleRouter; embedded?: EmbeddedPostgres } = {};
+  const started: Started = {};
 
   const stopStarted = async () => {
     if (started.app) await Promise.race([started.app.close(), sleep(config.shutdownTimeoutMs)]);
     await started.embedded?.stop();
   };
   closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, logger: { error: (msg: unknown) => logger.error(msg) } }, async ({ signal, err }) => {
+    started.stopping = true;
     if (err) logger.error({ err }, 'shutting down after an unexpected error');
     else logger.info({ signal }, 'shutting down');
     await stopStarted();
@@ -40,7 +40,15 @@ export async function serve(config: Config, runtime: Runtime, logger: Logger): P
   }
 }
 
-async function start(config: Config, runtime: Runtime, logger: Logger, started: { app?: ModuleRouter; embedded?: EmbeddedPostgres }): Promise<void> {
+/** What has been started so far, so that a signal during start-up stops exactly that. */
+interface Started {
+  app?: ModuleRouter;
+  embedded?: EmbeddedPostgres;
+  /** A signal arrived: what start-up still does is moot. */
+  stopping?: boolean;
+}
+
+async function start(config: Config, runtime: Runtime, logger: Logger, started: Started): Promise<void> {
 
   const database = await chooseDatabase(config, runtime, logger, (embedded) => (started.embedded = embedded));
   if (!config.jwtSecret && !database.embedded) {
@@ -64,7 +72,13 @@ async function start(config: Config, runtime: Runtime, logger: Logger, started: 
     // Local development: demo data and ready-made tokens for a person to copy. On stderr, so stdout stays JSON lines.
     const customerToken = app.jwt.sign({ sub: 'demo-customer', roles: [] });
     const adminToken = app.jwt.sign({ sub: 'demo-admin', roles: ['admin'] });
-    const [productId] = await seedDemoData(app, adminToken, logger);
+    // A signal during seeding closes the app under it: then there is nothing to seed or print.
+    const seeded = await seedDemoData(app, adminToken, logger).catch((error: unknown) => {
+      if (started.stopping) return undefined;
+      throw error;
+    });
+    if (!seeded) return;
+    const [productId] = seeded;
     process.stderr.write(
       [
         '',
