@@ -173,8 +173,9 @@ async function storeCompressed(from: string, manifest: DirectoryManifest): Promi
   return { manifestFile, files, bytes };
 }
 
-/** The commit being built, with `-dirty` when the work tree has changes; `unknown` outside a git checkout. */
+/** The commit being built (SEAMS_COMMIT, or git's, with `-dirty` for a changed work tree); `unknown` without either. */
 function gitCommit(): string {
+  if (process.env.SEAMS_COMMIT) return process.env.SEAMS_COMMIT;
   try {
     const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() !== '';

@@ -8,6 +8,7 @@ export function helpText(program: string, width = 100): string {
     'Commands:',
     '  serve            start the app (the default)',
     "  migrate          apply the migrations of the modules this process runs (MODULES), then exit",
+    '  health           exit 0 if the instance on PORT answers /health/ready, else 1 (for HEALTHCHECK)',
     '  --help, -h       this text',
     '  --version, -v    the version and the commit it was built from',
     '',

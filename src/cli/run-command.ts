@@ -21,7 +21,7 @@ export async function runCommand(args: readonly string[], env: Record<string, st
     const { version, commit } = runtime.buildInfo();
     return void process.stdout.write(`seams ${version} (commit ${commit}, Node.js ${process.versions.node})\n`);
   }
-  if ((command !== 'serve' && command !== 'migrate') || extra.length > 0) {
+  if ((command !== 'serve' && command !== 'migrate' && command !== 'health') || extra.length > 0) {
     process.stderr.write(`Unknown command: ${args.join(' ')}\nRun \`${runtime.program} --help\` for the commands and the configuration.\n`);
     process.exit(64); // EX_USAGE
   }
@@ -38,6 +38,7 @@ export async function runCommand(args: readonly string[], env: Record<string, st
     process.exit(EXIT_CODES.config);
   }
 
+  if (command === 'health') return checkHealth(config.port);
   await runtime.startTelemetry?.();
   const logger = createLogger(config.logLevel);
   try {
@@ -48,4 +49,13 @@ export async function runCommand(args: readonly string[], env: Record<string, st
     if (config.logLevel === 'debug' || config.logLevel === 'trace') logger.debug({ err: error }, 'start-up failed');
     process.exit(error.exitCode);
   }
+}
+
+/**
+ * `seams health`: exits 0 when the instance on PORT at 127.0.0.1 answers /health/ready with 200, else 1; for a
+ * container's HEALTHCHECK, in an image that has no curl.
+ */
+async function checkHealth(port: number): Promise<void> {
+  const ready = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(2500) }).then((response) => response.ok, () => false);
+  process.exit(ready ? 0 : 1);
 }
