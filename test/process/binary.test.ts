@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -12,6 +11,7 @@ import { natsForTests, type TestNats } from '../support/nats-server.ts';
 import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { binaryCommand, descendantExecutables, pathWithoutNode, seamsBinary } from '../support/seams-binary.ts';
 import { signToken } from '../support/shop-client.ts';
+import { freePort } from '../support/split-topology.ts';
 import { dropTestDatabase, testDatabaseName } from '../support/test-database.ts';
 import { waitFor } from '../support/wait-for.ts';
 import { killLeftovers, postgresProcessesIn, spawnSeams, startSeams, TEST_JWT_SECRET, type RunningSeams } from './seams-process.ts';
@@ -311,15 +311,4 @@ async function machinePostgres(): Promise<string> {
     }
   }
   return inject('serverUrl');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,5 +1,4 @@
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { open, readdir, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import { defaultCacheRoot } from '../files/cache-root.ts';
 import { placeDataDirectory } from './postgres-data-directory.ts';
 import { locatePrograms, platformPackage, type PostgresDistribution, type PostgresPrograms } from './postgres-distribution.ts';
 import { ensureOsUser, OS_USER, type OsUser } from './postgres-os-user.ts';
+import { isProcessAlive } from '../process-alive.ts';
 
 export interface EmbeddedPostgres {
   /** Superuser connection string to the `postgres` database, e.g. postgres://postgres@127.0.0.1:PORT/postgres */
@@ -113,7 +113,7 @@ async function clearStaleServer(dataDir: string, bin: PostgresPrograms, user: Os
   if (pid === undefined) return;
   if ((await serverProcesses(dataDir, pid)).includes(pid)) {
     const owner = await readOwnerPid(dataDir);
-    if (owner !== undefined && isAlive(owner)) {
+    if (owner !== undefined && isProcessAlive(owner)) {
       throw new Error(
         `The embedded PostgreSQL data directory ${dataDir} is in use by another process (pid ${owner}` +
           `${owner === process.pid ? ', this process' : ''}). Stop it first, or give this process its own data directory.`,
@@ -135,7 +135,7 @@ async function clearStaleServer(dataDir: string, bin: PostgresPrograms, user: Os
     await sleep(100);
   }
   // Only a dead pid makes the file stale: for a live one we cannot place, postgres's own refusal to start is safer.
-  if (!isAlive(pid)) await rm(pidFile, { force: true });
+  if (!isProcessAlive(pid)) await rm(pidFile, { force: true });
 }
 
 /**
@@ -143,7 +143,7 @@ async function clearStaleServer(dataDir: string, bin: PostgresPrograms, user: Os
  * the process group nor the command line finds them, but each runs the postgres binary in the data directory.
  */
 async function serverProcesses(dataDir: string, postmasterPid: number): Promise<number[]> {
-  if (process.platform !== 'linux') return isAlive(postmasterPid) ? [postmasterPid] : [];
+  if (process.platform !== 'linux') return isProcessAlive(postmasterPid) ? [postmasterPid] : [];
   const cwd = await realpath(dataDir);
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
   const matches = await Promise.all(
@@ -221,26 +221,6 @@ function kill(pid: number): void {
     process.kill(pid, 'SIGKILL');
   } catch {
     // Already gone.
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // kill(pid, 0) also succeeds on a zombie, which has exited and merely waits for a slow or absent reaper.
-  return !isZombie(pid);
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
-  } catch {
-    return false; // no /proc outside Linux
   }
 }
 

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { fileSystemFailure, StartupError, EXIT_CODES } from '../startup-error.ts';
 import { findMismatch, type DirectoryManifest } from './directory-manifest.ts';
 import { makeFolder } from './make-folder.ts';
+import { isProcessAlive } from '../process-alive.ts';
 
 /** Written last into a cached folder; a folder without it, or whose files differ from it, is written again. */
 export const MANIFEST_FILE = '.seams-manifest.json';
@@ -74,22 +75,13 @@ async function lock(file: string): Promise<() => Promise<void>> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     const holder = Number(await readFile(file, 'utf8').catch(() => ''));
-    if (!Number.isInteger(holder) || holder <= 0 || !isAlive(holder)) {
+    if (!Number.isInteger(holder) || holder <= 0 || !isProcessAlive(holder)) {
       // Empty (its writer is between creating and writing it) only briefly; dead for good.
       if (holder > 0 || Date.now() - (await stat(file).then((s) => s.mtimeMs, () => Date.now())) > 5000) await rm(file, { force: true });
     } else if (Date.now() > deadline) {
       throw new Error(`${file} has been held by process ${holder} for ten minutes; remove it if that process is not writing the cache.`);
     }
     await sleep(100);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
