@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.data/', 'coverage/'] },
+  { ignores: ['node_modules/', '.data/', 'coverage/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   {
     // Process entry points and test/bench tooling are where the environment is read.
-    files: ['src/main.ts', 'src/telemetry.ts', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
+    files: ['src/main.ts', 'src/telemetry.ts', 'src/binary.ts', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

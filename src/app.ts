@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, type Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import { placeModules } from '#platform/db/database-placement.ts';
+import { migrationsFolder, type MigrationSource } from '#platform/db/migrate.ts';
 import type { EventBus } from '#platform/events/event-bus.ts';
 import { planEventTopology } from '#platform/events/event-topology.ts';
 import { createHttpServer } from '#platform/http/http-server.ts';
@@ -17,7 +18,8 @@ import { openDatabases } from './app/databases.ts';
 import { startEventDelivery } from './app/events.ts';
 import { moduleRoutes } from './app/routes.ts';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The project's own `migrations/` folder, when running from source. */
+const sourceMigrations = () => migrationsFolder(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations'));
 
 export interface AppOptions {
   readonly config: Config;
@@ -28,6 +30,10 @@ export interface AppOptions {
   readonly databaseUrl: string;
   /** Where `<module>/` migration folders live; defaults to the project's `migrations/`. */
   readonly migrationsDir?: string;
+  /** Where migrations come from instead of `migrationsDir`: the single binary passes the ones bundled into it. */
+  readonly migrations?: MigrationSource;
+  /** Folders of static files by name (`swagger-ui`), for a program that carries its own (the single binary). */
+  readonly assetDirectories?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -38,28 +44,17 @@ export interface AppOptions {
 export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const { config, logger } = options;
   if (!config.jwtSecret) throw new ConfigError(['JWT_SECRET is not set: expected a string of at least 32 characters']);
-  const topology = resolveTopology(options.modules, config.modules, config.remoteModules);
+  const { topology, placement, sharesLog } = placeLocalModules(options);
   const local = topology.local;
-  const placement = placeModules(local, options.databaseUrl, config.moduleDatabaseUrls);
-  const localNames = new Set(config.modules);
-  // A subscriber reads its producer's outbox directly only when both run here, in the same database.
-  const sharesLog = (producer: string, subscriber: string) => localNames.has(producer) && localNames.has(subscriber) && placement.sameDatabase(producer, subscriber);
   // Which events cross processes (over NATS); fails here, before any database work, if they do and NATS_URL is unset.
   const eventTopology = planEventTopology({ modules: options.modules, local: config.modules, natsUrl: config.natsUrl, sharesLog });
   const metrics = createAppMetrics({ serviceName: config.otel.serviceName, otlpEndpoint: config.otel.endpoint });
 
   // Bound once the bus exists; commits that publish before then are found by the bus's first pass.
   const delivery: { bus?: EventBus } = {};
-  const databases = await openDatabases({
-    placement,
-    config,
-    logger,
-    migrationsDir: options.migrationsDir ?? path.join(projectRoot, 'migrations'),
-    readsOutbox: sharesLog,
-    delivery,
-  });
+  const databases = await openDatabases({ placement, config, logger, migrations: migrationSourceOf(options), readsOutbox: sharesLog, delivery });
 
-  const app = await createHttpServer({ logger, jwtSecret: config.jwtSecret, meter: metrics.meter('seams.http') });
+  const app = await createHttpServer({ logger, jwtSecret: config.jwtSecret, meter: metrics.meter('seams.http'), docsAssets: options.assetDirectories?.['swagger-ui'] });
   app.addHook('onClose', async () => {
     // Stop delivering before the pools the handlers write through go away.
     await delivery.bus?.stop();
@@ -74,4 +69,29 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   operationsRoutes(app, { local, databases, bus, eventTopology, config, logger, metrics });
   await moduleRoutes(app, local, viewOf);
   return app;
+}
+
+/**
+ * Only the first step of {@link buildApp}: each local module's schema and role, provisioned and migrated under that
+ * role, for deploy pipelines that migrate before they start the new version (`seams migrate`). Serves nothing.
+ */
+export async function migrateApp(options: Omit<AppOptions, 'assetDirectories'>): Promise<void> {
+  const { placement, sharesLog } = placeLocalModules(options);
+  const databases = await openDatabases({ placement, config: options.config, logger: options.logger, migrations: migrationSourceOf(options), readsOutbox: sharesLog, delivery: {} });
+  await databases.destroy();
+}
+
+/** Which modules run here, which database each lives in, and which outboxes a local subscriber reads directly. */
+function placeLocalModules(options: Pick<AppOptions, 'config' | 'modules' | 'databaseUrl'>) {
+  const { config } = options;
+  const topology = resolveTopology(options.modules, config.modules, config.remoteModules);
+  const placement = placeModules(topology.local, options.databaseUrl, config.moduleDatabaseUrls);
+  const localNames = new Set(config.modules);
+  // A subscriber reads its producer's outbox directly only when both run here, in the same database.
+  const sharesLog = (producer: string, subscriber: string) => localNames.has(producer) && localNames.has(subscriber) && placement.sameDatabase(producer, subscriber);
+  return { topology, placement, sharesLog };
+}
+
+function migrationSourceOf(options: Pick<AppOptions, 'migrations' | 'migrationsDir'>): MigrationSource {
+  return options.migrations ?? (options.migrationsDir ? migrationsFolder(options.migrationsDir) : sourceMigrations());
 }

@@ -10,11 +10,14 @@ const DEMO_PRODUCTS = [
 
 /**
  * Seeds the demo products through the app's own HTTP API (the same validation and events as any admin), once:
- * an install whose catalog already has products is left alone. Returns the demo products' ids.
+ * an install whose catalog already has products is left alone. Returns the demo products' ids (none when this process
+ * does not run the catalog).
  */
 export async function seedDemoData(app: ModuleRouter, adminToken: string, logger: Logger): Promise<string[]> {
   const headers = { authorization: `Bearer ${adminToken}` };
   const existing = await app.inject({ method: 'GET', url: '/catalog/products', query: { limit: '100' } });
+  // A process of a split that does not run the catalog has nothing to seed.
+  if (existing.statusCode === 404) return [];
   const known = new Map((existing.json<{ items: Array<{ id: string; sku: string }> }>().items ?? []).map((item) => [item.sku, item.id]));
   const ids: string[] = [];
   for (const product of DEMO_PRODUCTS) {

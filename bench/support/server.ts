@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { withDatabase } from '#platform/db/database-names.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
 import { ident } from '#platform/db/provision.ts';
+import { isProcessAlive } from '#platform/process-alive.ts';
 
 /** The PostgreSQL server the benchmark runs against, and fresh databases on it that are dropped afterwards. */
 export interface BenchServer {
@@ -117,17 +118,8 @@ async function dropLeftovers(admin: <T>(run: (client: pg.Client) => Promise<T>) 
   });
   for (const name of names) {
     const pid = Number(name.split('_')[2]);
-    if (pid === process.pid || isAlive(pid)) continue;
+    if (pid === process.pid || isProcessAlive(pid)) continue;
     await drop(name).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

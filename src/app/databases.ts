@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import type { DatabasePlacement } from '#platform/db/database-placement.ts';
+import type { MigrationSource } from '#platform/db/migrate.ts';
 import { prepareModuleDatabases } from '#platform/db/module-databases.ts';
 import { createPlatformDatabase } from '#platform/db/platform-database.ts';
 import type { EventBus } from '#platform/events/event-bus.ts';
@@ -21,7 +22,7 @@ export interface OpenDatabasesOptions {
   readonly placement: DatabasePlacement;
   readonly config: Config;
   readonly logger: Logger;
-  readonly migrationsDir: string;
+  readonly migrations: MigrationSource;
   /** A subscriber reads its producer's outbox directly (both here, in one database). */
   readonly readsOutbox: (producer: string, subscriber: string) => boolean;
   /** Bound once the bus exists; commits that publish before then are found by the bus's first pass. */
@@ -38,7 +39,7 @@ export async function openDatabases(options: OpenDatabasesOptions): Promise<AppD
       url,
       modules: group,
       poolMax: config.dbPoolMax,
-      migrationsDir: options.migrationsDir,
+      migrations: options.migrations,
       logger,
       onPublishCommitted: (module, events) => delivery.bus?.published(module, events),
       readsOutbox: options.readsOutbox,

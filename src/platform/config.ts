@@ -1,5 +1,6 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import Value from 'typebox/value';
+import { defaultCacheRoot } from './files/cache-root.ts';
 
 /**
  * Every setting Seams reads from the environment, in one place. The README's configuration table is generated from
@@ -20,6 +21,13 @@ export const ConfigSchema = Type.Object({
     }),
   ),
   DATA_DIR: Type.String({ minLength: 1, default: '.data', description: 'Where the embedded PostgreSQL keeps its data. Ignored when DATABASE_URL is set.' }),
+  CACHE_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'Where files are unpacked or copied once and reused: the single binary\'s embedded PostgreSQL and static files; as root, a copy of the PostgreSQL programs when the OS user postgres cannot reach node_modules. Each start checks them by hash and writes them again if damaged. Unset: ~/.cache/seams, or /var/cache/seams as root.',
+    }),
+  ),
   MODULES: Type.String({
     minLength: 1,
     default: 'all',
@@ -98,6 +106,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly databaseUrl: string | undefined;
   readonly dataDir: string;
+  /** CACHE_DIR, or its default (defaultCacheRoot). */
+  readonly cacheDir: string;
   /** Names of the modules this process runs, in the order of the module list. */
   readonly modules: readonly string[];
   /** Base URL of each module that runs in another process (REMOTE_MODULES). */
@@ -169,6 +179,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     logLevel: config.LOG_LEVEL,
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
+    cacheDir: config.CACHE_DIR ?? defaultCacheRoot(),
     modules,
     remoteModules,
     moduleDatabaseUrls,
@@ -259,4 +270,22 @@ export function describeAllowed(schema: TSchema): string {
   if (s.type === 'string' && typeof s.pattern === 'string') return `a string matching /${s.pattern}/`;
   if (s.type === 'string') return 'a non-empty string';
   return 'a valid value';
+}
+
+/** One row of the configuration table (README, `seams --help`). */
+export interface ConfigVariable {
+  readonly name: string;
+  /** undefined: unset by default. */
+  readonly default: string | undefined;
+  readonly allowed: string;
+  readonly description: string;
+}
+
+/** Every variable with its default, what it accepts and what it does, in schema order; pattern variables last. */
+export function configVariables(): ConfigVariable[] {
+  const fixed = Object.entries(ConfigSchema.properties as Record<string, TSchema>).map(([name, schema]) => {
+    const s = schema as Record<string, unknown>;
+    return { name, default: s.default === undefined ? undefined : String(s.default), allowed: describeAllowed(schema), description: String(s.description ?? '') };
+  });
+  return [...fixed, ...PATTERN_VARIABLES.map((variable) => ({ name: variable.name, default: undefined, allowed: variable.allowed, description: variable.description }))];
 }

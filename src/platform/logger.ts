@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.ts';
+import { traceContextFields } from './telemetry/log-trace-context.ts';
 
 export type { Logger };
 
@@ -23,13 +24,17 @@ export const redactedPaths = [
   '*.*.*.paymentMethod',
 ];
 
-/** The root logger: JSON lines on stdout (or `destination`). `npm run dev` pipes them through pino-pretty. */
+/**
+ * The root logger: JSON lines on stdout (or `destination`), each with the active trace's ids. `npm run dev` pipes
+ * them through pino-pretty.
+ */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   const options = {
     level,
     base: { service: 'seams' },
     redact: { paths: redactedPaths, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: traceContextFields,
   };
   return destination ? pino(options, destination) : pino(options);
 }

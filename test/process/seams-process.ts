@@ -57,15 +57,26 @@ export interface RunningSeams extends SeamsProcess {
 
 const running = new Set<ChildProcess>();
 
+/** What to run: by default `npm start`'s command in the project folder; the process tests of the binary run that. */
+export interface SeamsCommand {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** Start from an empty environment (as `env -i` does) instead of this process' one. */
+  readonly cleanEnv?: boolean;
+}
+
+const npmStart = (): SeamsCommand => ({ file: process.execPath, args: startArguments(), cwd: projectRoot });
+
 /**
  * The start command with `env` on top of this process' environment, from which every Seams setting is removed first so
  * that the test alone decides them. Logs at info, on a port the OS picks, unless `env` says otherwise.
  */
-export function spawnSeams(env: Record<string, string>): SeamsProcess {
-  const base: Record<string, string | undefined> = { ...process.env };
+export function spawnSeams(env: Record<string, string>, command: SeamsCommand = npmStart()): SeamsProcess {
+  const base: Record<string, string | undefined> = command.cleanEnv ? {} : { ...process.env };
   for (const name of Object.keys(ConfigSchema.properties)) delete base[name];
-  const child = spawn(process.execPath, startArguments(), {
-    cwd: projectRoot,
+  const child = spawn(command.file, command.args, {
+    cwd: command.cwd,
     env: { ...base, LOG_LEVEL: 'info', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -86,15 +97,16 @@ export function spawnSeams(env: Record<string, string>): SeamsProcess {
     output.stderr += chunk.toString();
     for (const wake of waiters) wake();
   });
+  // Set on 'close', when all output has been read: 'exit' can come before the last stderr chunk.
+  let hasExited = false;
   const exited = new Promise<Exit>((resolve) => {
     child.once('close', (code, signal) => {
+      hasExited = true;
       running.delete(child);
       resolve({ code, signal, at: Date.now() });
       for (const wake of waiters) wake();
     });
   });
-  let hasExited = false;
-  void exited.then(() => (hasExited = true));
 
   /** Resolves when `found` returns something, checked now and on every new output; rejects on exit or timeout. */
   const waitUntil = <T>(found: () => T | undefined, what: string, timeoutMs: number) =>
@@ -103,7 +115,7 @@ export function spawnSeams(env: Record<string, string>): SeamsProcess {
       const check = () => {
         const result = found();
         if (result !== undefined) return finish(undefined, result);
-        if (hasExited || child.exitCode !== null || child.signalCode !== null) {
+        if (hasExited) {
           finish(new Error(`${what}: the process exited (code ${child.exitCode}, signal ${child.signalCode}) first.\n${describeOutput(output)}`));
         }
       };
@@ -125,8 +137,8 @@ export function spawnSeams(env: Record<string, string>): SeamsProcess {
 }
 
 /** Spawns Seams and waits for the line that says where it listens. */
-export async function startSeams(env: Record<string, string>, timeoutMs = 150_000): Promise<RunningSeams> {
-  const seams = spawnSeams(env);
+export async function startSeams(env: Record<string, string>, timeoutMs = 150_000, command?: SeamsCommand): Promise<RunningSeams> {
+  const seams = spawnSeams(env, command);
   const listening = await seams.waitForLine((line) => typeof line.url === 'string' && line.msg?.startsWith('Seams is listening on ') === true, timeoutMs);
   const url = listening.url as string;
   return { ...seams, url, port: Number(new URL(url).port) };

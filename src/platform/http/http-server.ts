@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -15,7 +17,13 @@ import { validatorCompiler } from './validator-compiler.ts';
  * The Fastify instance every app runs on: JSON in and out, TypeBox validation, problem+json errors, bearer-token
  * auth, OpenAPI docs at /docs, request ids, and a request-duration histogram by route and status.
  */
-export async function createHttpServer(options: { logger: Logger; jwtSecret: string; meter: Meter }): Promise<ModuleRouter> {
+export async function createHttpServer(options: {
+  logger: Logger;
+  jwtSecret: string;
+  meter: Meter;
+  /** The Swagger UI's files, when not in the installed package (the single binary unpacks its own copy). */
+  docsAssets?: string | undefined;
+}): Promise<ModuleRouter> {
   const app = fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
@@ -61,6 +69,8 @@ export async function createHttpServer(options: { logger: Logger; jwtSecret: str
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // From another folder, the plugin's own logo must come from there too: it reads it from beside its code otherwise.
+  const assets = options.docsAssets && { baseDir: options.docsAssets, logo: { type: 'image/svg+xml', content: await readFile(path.join(options.docsAssets, 'logo.svg')) } };
+  await app.register(swaggerUi, { routePrefix: '/docs', ...assets });
   return app;
 }

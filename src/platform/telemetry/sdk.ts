@@ -3,7 +3,6 @@ import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@open
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 
 export interface TelemetryOptions {
@@ -15,7 +14,8 @@ export interface TelemetryOptions {
 }
 
 /**
- * Starts the OpenTelemetry Node SDK: server spans from fastify (@fastify/otel), client spans from node:http, SQL spans from pg, and trace ids in pino lines.
+ * Starts the OpenTelemetry Node SDK: server spans from fastify (@fastify/otel), client spans from node:http, SQL spans from pg.
+ * Trace ids in log lines come from the logger's mixin (src/platform/telemetry/log-trace-context.ts).
  * Must run before the app's modules are imported (see src/telemetry.ts), so the instrumentations can patch them.
  * Spans are always created when the SDK runs, so log lines carry trace ids even with no exporter configured.
  */
@@ -42,7 +42,6 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
       // start a trace of their own: noise that hides the traces of user actions. A pool checkout is not a statement:
       // with ignoreConnectSpans a read makes one pg span instead of two (bench:http's tracing phase).
       new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
-      new PinoInstrumentation({ disableLogSending: true, logKeys: { traceId: 'trace_id', spanId: 'span_id', traceFlags: 'trace_flags' } }),
       // The request's server span, named `<METHOD> <route>` as the HTTP conventions ask (the plugin calls every span
       // `request`), and no span per lifecycle hook or for the handler: those were 5 of a read's 9 spans, named after
       // the hook's source text, and about half of tracing's CPU cost per request (BENCHMARKS.md, "Tracing

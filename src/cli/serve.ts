@@ -1,0 +1,101 @@
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from '../app.ts';
+import { seedDemoData } from '../demo.ts';
+import { modules } from '../modules.ts';
+import type { Config } from '#platform/config.ts';
+import type { Logger } from '#platform/logger.ts';
+import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { redactUrl } from '#platform/db/database-names.ts';
+import type { EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
+import { loadOrCreateDevSecret } from '#platform/dev-secret.ts';
+import { EXIT_CODES, StartupError } from '#platform/startup-error.ts';
+import { chooseDatabase } from './database.ts';
+import type { Runtime } from './runtime.ts';
+
+/** `seams` / `npm start`: database -> app -> listen, until SIGTERM or SIGINT stops it gracefully. */
+export async function serve(config: Config, runtime: Runtime, logger: Logger): Promise<void> {
+  const started: Started = {};
+
+  const stopStarted = async () => {
+    if (started.app) await Promise.race([started.app.close(), sleep(config.shutdownTimeoutMs)]);
+    await started.embedded?.stop();
+  };
+  closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, logger: { error: (msg: unknown) => logger.error(msg) } }, async ({ signal, err }) => {
+    started.stopping = true;
+    if (err) logger.error({ err }, 'shutting down after an unexpected error');
+    else logger.info({ signal }, 'shutting down');
+    await stopStarted();
+    // Spans still in the exporter's batch leave before the process does.
+    await Promise.race([globalThis.__seamsTelemetry?.shutdown().catch(() => undefined), sleep(1500)]);
+    logger.info('stopped');
+  });
+  try {
+    await start(config, runtime, logger, started);
+  } catch (error) {
+    // A failed start leaves no server behind (the embedded PostgreSQL would outlive this process).
+    await stopStarted().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** What has been started so far, so that a signal during start-up stops exactly that. */
+interface Started {
+  app?: ModuleRouter;
+  embedded?: EmbeddedPostgres;
+  /** A signal arrived: what start-up still does is moot. */
+  stopping?: boolean;
+}
+
+async function start(config: Config, runtime: Runtime, logger: Logger, started: Started): Promise<void> {
+
+  const database = await chooseDatabase(config, runtime, logger, (embedded) => (started.embedded = embedded));
+  if (!config.jwtSecret && !database.embedded) {
+    throw new StartupError('JWT_SECRET is not set: it is required with DATABASE_URL (a string of at least 32 characters).', { exitCode: EXIT_CODES.config });
+  }
+  const jwtSecret = config.jwtSecret ?? (await loadOrCreateDevSecret(path.resolve(config.dataDir)));
+  logger.info({ database: redactUrl(database.url), modules: config.modules }, 'starting');
+
+  const assetDirectories = (await runtime.assetDirectories?.(config.cacheDir, logger)) ?? {};
+  const app = await buildApp({ config: { ...config, jwtSecret }, logger, modules, databaseUrl: database.url, migrations: runtime.migrations, assetDirectories });
+  started.app = app;
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = address && typeof address === 'object' ? address.port : config.port;
+  // 0.0.0.0 and :: mean "every interface"; a person needs an address they can type.
+  const reachable = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const base = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
+  logger.info({ url: base, docs: `${base}/docs`, health: `${base}/health/ready` }, `Seams is listening on ${base} (API docs: ${base}/docs)`);
+
+  if (database.embedded) {
+    // Local development: demo data and ready-made tokens for a person to copy. On stderr, so stdout stays JSON lines.
+    const customerToken = app.jwt.sign({ sub: 'demo-customer', roles: [] });
+    const adminToken = app.jwt.sign({ sub: 'demo-admin', roles: ['admin'] });
+    // A signal during seeding closes the app under it: then there is nothing to seed or print.
+    const seeded = await seedDemoData(app, adminToken, logger).catch((error: unknown) => {
+      if (started.stopping) return undefined;
+      throw error;
+    });
+    if (!seeded) return;
+    const [productId] = seeded;
+    process.stderr.write(
+      [
+        '',
+        `Seams is running at ${base}  (API docs: ${base}/docs)`,
+        '',
+        `  CUSTOMER_TOKEN=${customerToken}`,
+        `  ADMIN_TOKEN=${adminToken}`,
+        '',
+        ...(productId
+          ? [
+              '  Place an order:',
+              `  curl -s -X POST ${base}/orders -H "authorization: Bearer ${customerToken}" -H 'content-type: application/json' -d '{"lines":[{"productId":"${productId}","quantity":1}]}'`,
+              '',
+            ]
+          : []),
+        '',
+      ].join('\n'),
+    );
+  }
+}
