@@ -46,12 +46,14 @@ export async function createNatsTransport(
   // A (re)connect is the moment events waiting in outboxes can go.
   link.onConnected(() => bus().wakeAll());
 
+  const leases = new ReceiverLeases(options.adminUrl, logger);
   for (const plan of topology.relays) {
     const relay = new NatsRelay({
       db: options.databaseOf(plan.producer),
       producer: plan.producer,
       events: plan.events,
       link,
+      leases,
       batchSize: options.batchSize,
       partitions,
       retentionMs,
@@ -63,7 +65,6 @@ export async function createNatsTransport(
     runners.push({ producer: plan.producer, worker: relay });
   }
 
-  const leases = new ReceiverLeases(options.adminUrl, logger);
   const receivers = topology.receivers.flatMap((plan) =>
     Array.from(
       { length: partitions },
