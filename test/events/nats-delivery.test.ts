@@ -100,4 +100,22 @@ describe.skipIf(nats.skipped !== undefined)('events between a producer and subsc
       await nc.close();
     }
   });
+
+  it('passes over a message on the stream that is not an event, and the partition goes on', async () => {
+    const nc = await connect({ servers: url });
+    try {
+      // On every partition's subjects, both as text that is not JSON and as JSON that is not an event.
+      for (let partition = 0; partition < 4; partition++) {
+        await jetstream(nc).publish(subjectOf(probes.Pinged.name, 1, partition), 'not an event');
+        await jetstream(nc).publish(subjectOf(probes.Pinged.name, 1, partition), JSON.stringify({ hello: 'world' }));
+      }
+    } finally {
+      await nc.close();
+    }
+    for (let n = 1; n <= 8; n++) await producer.publish(n, `after-junk-${n % 4}`);
+    for (const sink of subscribers[0]!.sinks) {
+      await waitFor(async () => (await sink.stats({ keyPrefix: 'after-junk-' })).rows >= 8, { timeoutMs: 15_000, message: 'events behind the junk did not arrive' });
+      expect(await sink.stats({ keyPrefix: 'after-junk-' })).toEqual({ rows: 8, distinct: 8 });
+    }
+  });
 });

@@ -2,8 +2,8 @@ import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectsOfPartition, type NatsLink } from './nats-connection.ts';
 import type { RelayedEvent } from './nats-relay.ts';
+import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectsOfPartition, type NatsLink } from './nats-connection.ts';
 
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
@@ -191,25 +191,40 @@ export class NatsReceiver {
 
   /** Stores a batch and moves the position past it, in one statement; returns the new position. */
   async #store(batch: readonly Arrival[], expected: number): Promise<number> {
+    try {
+      return await this.#insert(batch, expected, false);
+    } catch (error) {
+      // A data exception or a violated constraint (classes 22 and 23: text that is not JSON, not a uuid, not a time; a
+      // field missing): some message is not an event of ours. Look at each one properly and store the rest, so that
+      // one bad message does not stop the partition.
+      if (!/^2[23]/.test(String((error as { code?: unknown }).code ?? ''))) throw error;
+      return this.#insert(batch, expected, true);
+    }
+  }
+
+  async #insert(batch: readonly Arrival[], expected: number, strict: boolean): Promise<number> {
     const o = this.#o;
     const last = batch.at(-1)!.message.seq;
-    const rows = batch.flatMap(({ message, arrivedAt }) => {
-      let event: RelayedEvent;
-      try {
-        event = message.json<RelayedEvent>();
-      } catch (error) {
+    const bodies: string[] = [];
+    const traces: Array<string | null> = [];
+    const storedAt: Date[] = [];
+    const arrivedAt: Date[] = [];
+    for (const arrival of batch) {
+      const { message } = arrival;
+      const body = message.string();
+      // The body goes to PostgreSQL as it came, which takes it apart there (no JSON parse and stringify here).
+      if (strict ? !isRelayedEvent(body) : !body.startsWith('{')) {
         // Not one of ours: nothing to store, and reading it again would change nothing. The position passes it.
-        o.logger.error({ err: error, subject: message.subject, seq: message.seq }, 'dropping a NATS message that is not an event');
-        return [];
+        o.logger.error({ subject: message.subject, seq: message.seq }, 'dropping a NATS message that is not an event');
+        continue;
       }
-      const trace: Record<string, string> = {};
-      for (const field of ['traceparent', 'tracestate']) {
-        const value = message.headers?.get(field);
-        if (value) trace[field] = value;
-      }
-      return [{ event, trace: trace.traceparent ? JSON.stringify(trace) : null, storedAt: new Date(Number(message.timestampNanos / 1_000_000n)), arrivedAt }];
-    });
-    const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
+      const traceparent = message.headers?.get('traceparent');
+      const tracestate = message.headers?.get('tracestate');
+      bodies.push(body);
+      traces.push(traceparent ? JSON.stringify(tracestate ? { traceparent, tracestate } : { traceparent }) : null);
+      storedAt.push(new Date(Number(message.timestampNanos / 1_000_000n)));
+      arrivedAt.push(arrival.arrivedAt);
+    }
     const result = await sql<{ moved: number; stored: number }>`
       with moved as (
         update seams_received_positions set stream_seq = ${last}, updated_at = now()
@@ -217,13 +232,10 @@ export class NatsReceiver {
         returning 1
       ), stored as (
         insert into seams_received (id, producer, name, version, key, payload, trace, occurred_at, stored_at, arrived_at)
-        select e.id, e.producer, e.name, e.version, e.key, e.payload, e.trace, e.occurred_at, e.stored_at, e.arrived_at
-        from unnest(${column((r) => r.event.id)}::uuid[], ${column((r) => r.event.producer)}::text[], ${column((r) => r.event.name)}::text[],
-                    ${column((r) => r.event.version)}::int[], ${column((r) => r.event.key)}::text[],
-                    ${column((r) => JSON.stringify(r.event.payload))}::jsonb[], ${column((r) => r.trace)}::jsonb[],
-                    ${column((r) => r.event.occurredAt)}::timestamptz[], ${column((r) => r.storedAt)}::timestamptz[],
-                    ${column((r) => r.arrivedAt)}::timestamptz[])
-             with ordinality as e(id, producer, name, version, key, payload, trace, occurred_at, stored_at, arrived_at, n)
+        select (e.body->>'id')::uuid, e.body->>'producer', e.body->>'name', (e.body->>'version')::int, e.body->>'key', e.body->'payload',
+               e.trace, (e.body->>'occurredAt')::timestamptz, e.stored_at, e.arrived_at
+        from unnest(${bodies}::jsonb[], ${traces}::jsonb[], ${storedAt}::timestamptz[], ${arrivedAt}::timestamptz[])
+             with ordinality as e(body, trace, stored_at, arrived_at, n)
         where exists (select 1 from moved)
         -- In stream order: the worker reads this table in (xid, seq) order, and seq follows the insert.
         order by e.n
@@ -270,6 +282,23 @@ export class NatsReceiver {
       }, ms);
       this.#wait = { timer, resolve };
     });
+  }
+}
+
+/** A message body that PostgreSQL can take apart as a {@link RelayedEvent}. */
+function isRelayedEvent(body: string): boolean {
+  try {
+    const event = JSON.parse(body) as Partial<RelayedEvent>;
+    return (
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(String(event.id)) &&
+      typeof event.producer === 'string' &&
+      typeof event.name === 'string' &&
+      Number.isInteger(event.version) &&
+      !Number.isNaN(Date.parse(String(event.occurredAt))) &&
+      'payload' in event
+    );
+  } catch {
+    return false;
   }
 }
 
