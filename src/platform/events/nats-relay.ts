@@ -6,7 +6,7 @@ import type { BatchOutcome } from './subscription-worker.ts';
 import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectOf, type NatsLink } from './nats-connection.ts';
 import type { EventKey } from './event-topology.ts';
 import { partitionOf } from './partitioning.ts';
-import type { ReceiverLeases } from './nats-receiver.ts';
+import type { NatsLeases } from './nats-leases.ts';
 
 /** How long one publish may wait for the stream's acknowledgement before the batch stops and retries later. */
 const PUBLISH_TIMEOUT_MS = 5000;
@@ -20,7 +20,7 @@ export interface NatsRelayOptions {
   readonly events: readonly EventKey[];
   readonly link: NatsLink;
   /** Session advisory locks: the relay runs in one instance at a time, the one that holds its lease. */
-  readonly leases: ReceiverLeases;
+  readonly leases: NatsLeases;
   /** Events per subscription batch (EVENTS_BATCH_SIZE); the relay reads {@link RELAY_BATCH_FACTOR} times as many. */
   readonly batchSize: number;
   /** EVENTS_NATS_PARTITIONS: how many partitions of subjects the events are spread over, by key. */

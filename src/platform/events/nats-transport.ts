@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { receivedLog, type BatchRunner, type EventBus, type EventTransport } from './event-bus.ts';
 import type { EventTopology } from './event-topology.ts';
 import { NatsLink } from './nats-connection.ts';
-import { NatsReceiver, ReceiverLeases } from './nats-receiver.ts';
+import { NatsLeases } from './nats-leases.ts';
+import { NatsReceiver } from './nats-receiver.ts';
 import { NatsRelay } from './nats-relay.ts';
 import type { EventMetrics } from './event-metrics.ts';
 
@@ -46,7 +47,7 @@ export async function createNatsTransport(
   // A (re)connect is the moment events waiting in outboxes can go.
   link.onConnected(() => bus().wakeAll());
 
-  const leases = new ReceiverLeases(options.adminUrl, logger);
+  const leases = new NatsLeases(options.adminUrl, logger);
   for (const plan of topology.relays) {
     const relay = new NatsRelay({
       db: options.databaseOf(plan.producer),
