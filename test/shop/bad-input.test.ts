@@ -354,8 +354,7 @@ describe('protected routes answer 401 problem+json to a missing or bad token', (
   it.each(rows)('%s', async (name, request, authorization) => {
     const response = await send({ name, who: 'nobody', expected: UNAUTHENTICATED, ...request }, authorization() ?? undefined);
     expectProblem(response, UNAUTHENTICATED);
-    // An expired token says so (TOKEN_EXPIRED), so that the client knows to get a new one; every other bad one is
-    // UNAUTHENTICATED.
+    // An expired token has its own code, so that a client knows to fetch a new one; every other bad credential is plain UNAUTHENTICATED.
     expect(response.json().code).toBe(name.endsWith('an expired token') ? 'TOKEN_EXPIRED' : 'UNAUTHENTICATED');
   });
 
