@@ -12,6 +12,7 @@ import type { EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
 import { loadOrCreateDevSecret } from '#platform/dev-secret.ts';
 import { EXIT_CODES, StartupError } from '#platform/startup-error.ts';
 import { chooseDatabase } from './database.ts';
+import { onStopSignals } from './stop-signals.ts';
 import type { Runtime } from './runtime.ts';
 
 /** `seams` / `npm start`: database -> app -> listen, until SIGTERM or SIGINT stops it gracefully. */
@@ -22,14 +23,20 @@ export async function serve(config: Config, runtime: Runtime, logger: Logger): P
     if (started.app) await Promise.race([started.app.close(), sleep(config.shutdownTimeoutMs)]);
     await started.embedded?.stop();
   };
-  closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, logger: { error: (msg: unknown) => logger.error(msg) } }, async ({ signal, err }) => {
+  // close-with-grace handles the other signals and unexpected errors; SIGINT and SIGTERM are onStopSignals', which
+  // tells one Ctrl-C delivered twice from a second press.
+  const grace = closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, skip: ['SIGINT', 'SIGTERM'], logger: { error: (msg: unknown) => logger.error(msg) } }, async ({ signal, err }) => {
     started.stopping = true;
     if (err) logger.error({ err }, 'shutting down after an unexpected error');
-    else logger.info({ signal }, 'shutting down');
+    else if (signal) logger.info({ signal }, 'shutting down');
     await stopStarted();
     // Spans still in the exporter's batch leave before the process does.
     await Promise.race([globalThis.__seamsTelemetry?.shutdown().catch(() => undefined), sleep(1500)]);
     logger.info('stopped');
+  });
+  onStopSignals((signal) => {
+    logger.info({ signal }, 'shutting down');
+    void grace.close();
   });
   try {
     await start(config, runtime, logger, started);
