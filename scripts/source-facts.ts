@@ -44,10 +44,6 @@ function commentAbove(source: ts.SourceFile, node: ts.Node): string {
     .join(' ');
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  return readFile(file, 'utf8').catch(() => undefined);
-}
-
 /**
  * The module's tables: each exported interface named `<Something>Tables` in `modules/<name>/infrastructure/*.table.ts`
  * (the type the module's Kysely instance is built on) maps a table name to the interface of its row.

@@ -5,7 +5,6 @@ import { schemaName } from '../db/database-names.ts';
 import { adminOnly } from '../http/auth.ts';
 import type { ModuleRouter } from '../http/module-router.ts';
 import { ProblemSchema } from '../http/problem.ts';
-import type { AnyModule } from '../modules/define-module.ts';
 import type { TraceSource } from '../telemetry/trace-buffer.ts';
 import { moduleDetails, type OpenApiDocument } from './module-details.ts';
 import { moduleTables } from './module-tables.ts';
