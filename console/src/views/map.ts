@@ -5,7 +5,7 @@ import type { ModuleView, SystemView } from '../types.ts';
 
 const NODE_WIDTH = 280;
 const LINE = 14;
-const CHARS_PER_LINE = 44;
+const CHARS_PER_LINE = 42;
 
 /** Splits text into lines of about `width` characters, at most `max` lines (the last one ends in … when cut). */
 function wrap(text: string, width: number, max: number): string[] {
@@ -20,6 +20,10 @@ function wrap(text: string, width: number, max: number): string[] {
   if (line) lines.push(line);
   if (lines.length > max) return [...lines.slice(0, max - 1), `${lines[max - 1]!.slice(0, width - 1)}…`];
   return lines;
+}
+
+function cut(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
 
 function placementText(module: ModuleView): string {
@@ -38,7 +42,7 @@ function box(module: ModuleView): Box {
   const lines = [
     { text: module.owners.join(', '), cls: 'owner' },
     ...wrap(module.description, CHARS_PER_LINE, 3).map((text) => ({ text, cls: 'description' })),
-    ...module.dependsOn.map((dependency) => ({ text: `→ ${dependency.module}: ${dependency.reason}`.slice(0, CHARS_PER_LINE + 4) + (dependency.reason.length > CHARS_PER_LINE - dependency.module.length ? '…' : ''), cls: 'dependency' })),
+    ...module.dependsOn.map((dependency) => ({ text: cut(`→ ${dependency.module}: ${dependency.reason}`, CHARS_PER_LINE), cls: 'dependency' })),
   ];
   return { module, lines, height: 44 + lines.length * LINE + 8 };
 }
@@ -49,7 +53,7 @@ function box(module: ModuleView): Box {
  */
 export function drawMap(system: SystemView): SVGSVGElement {
   const graph = new dagre.graphlib.Graph({ multigraph: true });
-  graph.setGraph({ rankdir: 'LR', nodesep: 40, ranksep: 140, edgesep: 20, marginx: 20, marginy: 20 });
+  graph.setGraph({ rankdir: 'TB', nodesep: 70, ranksep: 90, edgesep: 30, marginx: 20, marginy: 20 });
   graph.setDefaultEdgeLabel(() => ({}));
   const boxes = new Map(system.modules.map((module) => [module.name, box(module)]));
   for (const [name, b] of boxes) graph.setNode(name, { width: NODE_WIDTH, height: b.height });
@@ -78,7 +82,9 @@ export function drawMap(system: SystemView): SVGSVGElement {
   dagre.layout(graph);
 
   const { width = 800, height = 600 } = graph.graph();
-  const svg = s('svg', { class: 'map', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': 'Module map' });
+  // Scales down to the page's width, never up: the text stays legible.
+  const svg = s('svg', { class: 'map', viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img', 'aria-label': 'Module map' });
+  svg.style.maxWidth = `${width}px`;
   svg.append(
     s(
       'defs',

@@ -36,21 +36,24 @@ export async function consoleAssets(app: ModuleRouter, root: string = defaultCon
       referrerPolicy: { policy: 'no-referrer' },
     });
     if (!existsSync(path.join(root, 'index.html'))) {
-      scope.get('/console/*', async () => {
+      const notBuilt = async () => {
         throw new AppError('unavailable', 'CONSOLE_NOT_BUILT', `The console's files are not built (${root}): run npm run build:console`);
-      });
-      scope.get('/console', async (_request, reply) => reply.redirect('/console/'));
+      };
+      scope.get('/console', notBuilt);
+      scope.get('/console/*', notBuilt);
       return;
     }
     await scope.register(fastifyStatic, {
       root,
       prefix: '/console/',
-      index: 'index.html',
-      redirect: true,
+      // The page itself is the route below: the app ignores trailing slashes, so /console/ is /console, which the
+      // plugin's /console/* does not match.
+      index: false,
       // Vite names every asset by its content hash: a cached one never goes stale. The page itself is always asked again.
       setHeaders: (response, file) => {
         response.header('cache-control', file.endsWith('.html') ? 'no-cache' : 'public, max-age=31536000, immutable');
       },
     });
+    scope.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
   });
 }
