@@ -2,7 +2,9 @@
 // start before fastify, pg and pino load, as `node --import ./src/telemetry.ts` does, so this file starts it first,
 // with the trace buffer the console reads, and imports the app afterwards.
 import { register } from 'node:module';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConsoleProbeTables } from './console-probe-module.ts';
 import { startTelemetry } from '#platform/telemetry/sdk.ts';
 import { CHROMIUM_ARGS, findChromium, NO_CHROMIUM_MESSAGE } from '../support/chromium.ts';
 
@@ -74,7 +76,7 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const seenOrders = () =>
-    app.diContainer.resolve<import('kysely').Kysely<import('./console-probe-module.ts').ConsoleProbeTables>>('console-probe/db').selectFrom('seen_orders').select(['order_id', 'attempt']).execute();
+    app.diContainer.resolve<Kysely<ConsoleProbeTables>>('console-probe/db').selectFrom('seen_orders').select(['order_id', 'attempt']).execute();
 
   async function placeOrder(): Promise<string> {
     const product = await api('POST', '/catalog/products', adminToken, { sku: `CONSOLE-${Date.now()}-${Math.random()}`, name: 'Console mug', priceCents: 900, currency: 'EUR' });

@@ -7,7 +7,7 @@ import type { ModuleRouter } from '../http/module-router.ts';
 import { ProblemSchema } from '../http/problem.ts';
 import type { TraceSource } from '../telemetry/trace-buffer.ts';
 import { moduleDetails, type OpenApiDocument } from './module-details.ts';
-import { moduleTables } from './module-tables.ts';
+import { moduleTables } from '../db/schema-tables.ts';
 import type { RouteOwners } from './route-owners.ts';
 import type { SignInCode } from './sign-in-code.ts';
 import { systemView, type SystemFacts } from './system-view.ts';

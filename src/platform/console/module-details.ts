@@ -3,7 +3,7 @@ import type { ContractMethod } from '../modules/contract.ts';
 import type { AnyModule } from '../modules/define-module.ts';
 import { producerOf } from '../events/event-definition.ts';
 import { publishedEvents, publishedVersions, type ModuleView } from './system-view.ts';
-import type { TableView } from './module-tables.ts';
+import type { TableView } from '../db/schema-tables.ts';
 
 /** One operation of the OpenAPI document, as @fastify/swagger wrote it. */
 type Operation = Record<string, unknown>;
