@@ -78,15 +78,20 @@ try {
   await page.goto(link);
   await page.locator('svg.map').waitFor();
   const base = new URL(link).origin;
+  // Counted to show that the page really asks while the window runs.
+  let asked = 0;
+  page.on('request', (request) => void (request.url().includes('/admin/') && asked++));
   const rows: Array<{ idle: number; open: number }> = [];
   for (let round = 1; round <= ROUNDS; round++) {
     await page.goto('about:blank');
     const idle = await windowShare(child.pid!);
     await page.goto(`${base}/console/#/events`);
     await page.locator('[data-subscription]').first().waitFor();
+    asked = 0;
     const open = await windowShare(child.pid!);
+    const requests = asked;
     rows.push({ idle, open });
-    process.stdout.write(`round ${round}: idle ${(idle * 100).toFixed(2)} % of a core, console open ${(open * 100).toFixed(2)} %, difference ${((open - idle) * 100).toFixed(2)} points (load ${loadavg().map((value) => value.toFixed(2)).join(' ')})\n`);
+    process.stdout.write(`round ${round}: idle ${(idle * 100).toFixed(2)} % of a core, console open ${(open * 100).toFixed(2)} %, difference ${((open - idle) * 100).toFixed(2)} points, ${requests} API requests from the page (load ${loadavg().map((value) => value.toFixed(2)).join(' ')})\n`);
   }
   await browser.close();
   const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
