@@ -17,6 +17,8 @@ export interface WiredModules {
   readonly container: AwilixContainer;
   /** What a module's factories and routes may see: its own registrations, platform services and declared APIs. */
   readonly viewOf: (module: string) => Record<string, unknown>;
+  /** Module -> modules whose API it resolved at start-up. */
+  readonly calls: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /**
@@ -39,5 +41,5 @@ export async function wireModules(
   }), createRemoteApis(topology.remote, { serviceToken: config.serviceToken, ...config.remote, logger }));
   resolveAll(container, topology.local);
   assertNoSyncCycle(calls);
-  return { container, viewOf };
+  return { container, viewOf, calls };
 }

@@ -96,6 +96,18 @@ export const ConfigSchema = Type.Object({
     Type.String({ pattern: '^https?://', description: 'OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318). Set: traces and metrics are exported there.' }),
   ),
   OTEL_SERVICE_NAME: Type.String({ minLength: 1, default: 'seams', description: 'service.name on exported traces and metrics.' }),
+  CONSOLE_TRACE_BUFFER: Type.Integer({
+    minimum: 0,
+    maximum: 100_000,
+    default: 200,
+    description: 'How many recent traces the console keeps in memory (whole traces, oldest dropped first); 0 keeps none.',
+  }),
+  CONSOLE_TRACE_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://.*\\{traceId\\}',
+      description: 'Link from a trace in the console to your tracing backend; {traceId} is replaced, e.g. https://jaeger.example/trace/{traceId}.',
+    }),
+  ),
   OTEL_SDK_DISABLED: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
     description: 'true: the OpenTelemetry SDK is not started (no spans, no trace ids in logs); everything else works.',
@@ -127,6 +139,8 @@ export interface Config {
   readonly dbPoolMax: number;
   readonly shutdownTimeoutMs: number;
   readonly jwtSecret: string | undefined;
+  /** The console's link out to a tracing backend, with `{traceId}` in it. */
+  readonly consoleTraceUrl: string | undefined;
   readonly otel: { readonly endpoint: string | undefined; readonly serviceName: string; readonly disabled: boolean };
   readonly events: {
     readonly maxAttempts: number;
@@ -197,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     dbPoolMax: config.DB_POOL_MAX,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     jwtSecret: config.JWT_SECRET,
+    consoleTraceUrl: config.CONSOLE_TRACE_URL,
     otel: { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, disabled: config.OTEL_SDK_DISABLED === 'true' },
     events: {
       maxAttempts: config.EVENTS_MAX_ATTEMPTS,

@@ -145,6 +145,12 @@ describe('the single binary', { timeout: 400_000 }, () => {
     // The API docs' page and scripts come from the binary too (unpacked beside PostgreSQL).
     expect((await fetch(`${seams.url}/docs/`)).status).toBe(200);
     expect((await fetch(`${seams.url}/docs/static/swagger-ui-bundle.js`)).status).toBe(200);
+    // So do the console's page and its script, under the strict CSP.
+    const consolePage = await fetch(`${seams.url}/console/`);
+    expect(consolePage.status).toBe(200);
+    expect(consolePage.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(await consolePage.text())?.[1];
+    expect((await fetch(`${seams.url}${script}`)).status).toBe(200);
     const metrics = await fetch(`${seams.url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } });
     expect(await metrics.text()).toMatch(/^seams_orders_confirmed_total(\{[^}]*\})? 1$/m);
 

@@ -23,6 +23,8 @@ export type RoutesFactory = (app: ModuleRouter, deps: never) => void | Promise<v
 export interface ModuleDefinition<C extends Contract = Contract> {
   /** kebab-case; also the name of the module's schema (with `_`) and the prefix of its role. */
   readonly name: string;
+  /** What the module is for, in a sentence or two: shown in docs/modules.md and on the console's module map. */
+  readonly description?: string;
   /** Teams or people who review changes to the module (used for CODEOWNERS). */
   readonly owners: readonly string[];
   /**

@@ -4,11 +4,14 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
+import { TraceBuffer } from './trace-buffer.ts';
 
 export interface TelemetryOptions {
   readonly serviceName: string;
   /** OTLP/HTTP base URL (e.g. http://127.0.0.1:4318); traces go to `<endpoint>/v1/traces`. Unset: spans stay local. */
   readonly otlpEndpoint: string | undefined;
+  /** Traces the console keeps in memory (CONSOLE_TRACE_BUFFER); 0 keeps none. */
+  readonly traceBufferSize?: number;
   /** Extra processors, e.g. an in-memory exporter in tests. */
   readonly spanProcessors?: SpanProcessor[];
 }
@@ -22,6 +25,9 @@ export interface TelemetryOptions {
 export function startTelemetry(options: TelemetryOptions): NodeSDK {
   // The SDK registers no tracer provider without a processor; a no-op one keeps spans (and trace ids in logs) alive.
   const processors: SpanProcessor[] = [new NoopSpanProcessor(), ...(options.spanProcessors ?? [])];
+  const buffer = options.traceBufferSize ? new TraceBuffer(options.traceBufferSize) : undefined;
+  if (buffer) processors.push(buffer);
+  globalThis.__seamsTraceBuffer = buffer;
   if (options.otlpEndpoint) {
     processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) }));
   }
@@ -50,7 +56,8 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
         registerOnInitialization: true,
         instrumentHooks: false,
         instrumentHandler: false,
-        ignorePaths: (route) => route.url.startsWith('/health/'),
+        // The console's own polling would fill its trace buffer with traces of itself.
+        ignorePaths: (route) => route.url.startsWith('/health/') || route.url.startsWith('/admin/console/') || route.url.startsWith('/console'),
         requestHook: (span, request) => span.updateName(request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : request.method),
       }),
     ],

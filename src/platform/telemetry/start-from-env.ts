@@ -7,7 +7,11 @@ export async function startTelemetryFromEnv(env: Record<string, string | undefin
   if (env.OTEL_SDK_DISABLED === 'true') return;
   // Loaded only when used: the SDK and its instrumentations take a while to load.
   const { startTelemetry } = await import('./sdk.ts');
-  const sdk = startTelemetry({ serviceName: env.OTEL_SERVICE_NAME || 'seams', otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined });
+  const sdk = startTelemetry({
+    serviceName: env.OTEL_SERVICE_NAME || 'seams',
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined,
+    traceBufferSize: traceBufferSizeOf(env.CONSOLE_TRACE_BUFFER),
+  });
   // Flushes spans still in the batch when the process ends normally.
   process.once('beforeExit', () => void sdk.shutdown());
   globalThis.__seamsTelemetry = sdk;
@@ -16,3 +20,12 @@ export async function startTelemetryFromEnv(env: Record<string, string | undefin
 declare global {
   var __seamsTelemetry: { shutdown(): Promise<void> } | undefined;
 }
+
+/** CONSOLE_TRACE_BUFFER: traces kept for the console, 200 unless set; 0 keeps none. The config schema rejects the rest. */
+export function traceBufferSizeOf(value: string | undefined): number {
+  if (value === undefined || value === '') return DEFAULT_TRACE_BUFFER;
+  const size = Number(value);
+  return Number.isInteger(size) && size >= 0 ? size : DEFAULT_TRACE_BUFFER;
+}
+
+export const DEFAULT_TRACE_BUFFER = 200;
