@@ -67,7 +67,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const bus = await startEventDelivery(app, { local, all: options.modules, databases, container, eventTopology, adminUrl: options.databaseUrl, config, logger, metrics });
   delivery.bus = bus;
   operationsRoutes(app, { local, databases, bus, eventTopology, config, logger, metrics });
-  await moduleRoutes(app, local, viewOf);
+  await moduleRoutes(app, local, viewOf, container);
   return app;
 }
 

@@ -1,8 +1,15 @@
+import { fastifyAwilixPlugin } from '@fastify/awilix';
+import type { AwilixContainer } from 'awilix';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 
 /** The routes step: each local module's routes, in a scope of their own, given the module's view of the container. */
-export async function moduleRoutes(app: ModuleRouter, local: readonly AnyModule[], viewOf: (module: string) => Record<string, unknown>): Promise<void> {
+export async function moduleRoutes(
+  app: ModuleRouter,
+  local: readonly AnyModule[],
+  viewOf: (module: string) => Record<string, unknown>,
+  container: AwilixContainer,
+): Promise<void> {
   for (const module of local) {
     const routes = module.routes;
     if (!routes) continue;
@@ -15,6 +22,11 @@ export async function moduleRoutes(app: ModuleRouter, local: readonly AnyModule[
       scope.setChildLoggerFactory((parent, requestBindings, options) =>
         parent.child({ ...requestBindings, ...bindings }, Object.keys(options).length === 0 ? undefined : options),
       );
+      // Only in this module's scope: its requests get `request.diScope`, the others pay nothing for it. The app
+      // disposes the container itself (src/app/container.ts).
+      if (module.requestScope) {
+        await scope.register(fastifyAwilixPlugin, { container, disposeOnClose: false, disposeOnResponse: true, asyncInit: false, eagerInject: false });
+      }
       await routes(scope, viewOf(module.name) as never);
     });
   }
