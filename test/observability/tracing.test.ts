@@ -143,4 +143,17 @@ it('continues the trace of an incoming traceparent, with one server span per req
   const sql = exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId && isSqlSpan(span));
   expect(sql.length).toBeGreaterThan(0);
   for (const span of sql) expect(span.parentSpanContext?.spanId).toBe(servers[0]!.spanContext().spanId);
+  // Seams' own SQL spans carry the database semantic conventions' attributes.
+  const read = sql.find((span) => /from "products"/.test(statementOf(span)));
+  expect(read, `the product read among ${sql.map(statementOf).join(' | ')}`).toBeDefined();
+  const server = new URL(database.url);
+  expect(read!.kind).toBe(2 /* CLIENT */);
+  expect(read!.attributes).toMatchObject({
+    'db.system.name': 'postgresql',
+    'db.namespace': server.pathname.slice(1),
+    'db.operation.name': 'SELECT',
+    'db.query.text': expect.stringMatching(/^select \* from "products" where "id" = \$1$/),
+    'server.address': server.hostname,
+    'server.port': Number(server.port),
+  });
 });
