@@ -4,10 +4,19 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
 
+export interface BatchSettings {
+  readonly scheduledDelayMillis?: number;
+  readonly maxQueueSize?: number;
+  readonly maxExportBatchSize?: number;
+  readonly exportTimeoutMillis?: number;
+}
+
 export interface TelemetryOptions {
   readonly serviceName: string;
   /** OTLP/HTTP base URL (e.g. http://127.0.0.1:4318); traces go to `<endpoint>/v1/traces`. Unset: spans stay local. */
   readonly otlpEndpoint: string | undefined;
+  /** The batch span processor's settings (from OTEL_BSP_*); the SDK's defaults where unset. */
+  readonly batch?: BatchSettings;
   /** Extra processors, e.g. an in-memory exporter in tests. */
   readonly spanProcessors?: SpanProcessor[];
 }
@@ -23,7 +32,7 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
   // The SDK registers no tracer provider without a processor; a no-op one keeps spans (and trace ids in logs) alive.
   const processors: SpanProcessor[] = [new NoopSpanProcessor(), ...(options.spanProcessors ?? [])];
   if (options.otlpEndpoint) {
-    processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) }));
+    processors.push(new BatchSpanProcessor({ ...options.batch, exporter: new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) }));
   }
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
