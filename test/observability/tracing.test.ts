@@ -157,3 +157,16 @@ it('continues the trace of an incoming traceparent, with one server span per req
     'server.port': Number(server.port),
   });
 });
+
+it('records nothing, SQL included, for a request its caller did not sample', async () => {
+  const product = await call('POST', '/catalog/products', app.jwt.sign({ sub: 'trace-admin', roles: ['admin'] }), { sku: `TU-${Date.now()}`, name: 'Mug', priceCents: 100, currency: 'EUR' });
+  const traceId = '5cf92f3577b34da6a3ce929d0e0e4737';
+  // Flags 00: the caller did not sample, and the default sampler (parent-based, always on at the root) follows it.
+  const unsampled = await fetch(`${base}/catalog/products/${String(product.body.id)}`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b8-00` } });
+  expect(unsampled.status).toBe(200);
+  // A sampled request after it, so the export has caught up once its spans are in.
+  const sampledId = '6df92f3577b34da6a3ce929d0e0e4738';
+  expect((await fetch(`${base}/catalog/products/${String(product.body.id)}`, { headers: { traceparent: `00-${sampledId}-00f067aa0ba902b9-01` } })).status).toBe(200);
+  await waitFor(() => exporter.getFinishedSpans().some((span) => span.spanContext().traceId === sampledId && isSqlSpan(span)), { message: 'the sampled read has no SQL span' });
+  expect(exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId).map((span) => span.name)).toEqual([]);
+});
