@@ -62,6 +62,13 @@ it('puts one placed-and-confirmed order into one trace: request, price call, eve
     return (history.body.orders as Array<{ orderId: string; status: string }>).some((order) => order.orderId === orderId && order.status === 'confirmed');
   });
 
+  // Inventory's OrderConfirmed handler may still be running when the order reads as confirmed: its span is awaited,
+  // and asserted below like the others.
+  await waitFor(
+    () => exporter.getFinishedSpans().some((span) => span.name === 'ordering.OrderConfirmed handle' && span.attributes['seams.module'] === 'inventory'),
+    { message: "inventory's OrderConfirmed handler span not recorded" },
+  );
+
   const spans = exporter.getFinishedSpans();
   // @fastify/otel's server span, named after the route, is the root of the request's trace.
   const root = spans.find((span) => span.kind === 1 /* SERVER */ && !span.parentSpanContext && span.name === 'POST /orders' && span.attributes['url.path'] === '/orders');
