@@ -26,7 +26,7 @@ it('remembers a verified token, but never past its expiry', async () => {
   await sleep(2100);
   const expired = await get(token);
   expect(expired.statusCode).toBe(401);
-  expect(expired.json().code).toBe('UNAUTHENTICATED');
+  expect(expired.json().code).toBe('TOKEN_EXPIRED');
 });
 
 it('accepts the scheme in any case, and nothing but a bearer token', async () => {

@@ -1,6 +1,6 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyRequest } from 'fastify';
-import { createVerifier } from 'fast-jwt';
+import { createVerifier, TokenError } from 'fast-jwt';
 import { AppError } from '../errors.ts';
 import type { ModuleRouter } from './module-router.ts';
 
@@ -69,7 +69,7 @@ export async function authenticated(request: FastifyRequest): Promise<void> {
     claims = request.server.verifyBearerToken(token);
   } catch (error) {
     // An expired token is the one a person can fix by getting a new one: say so, rather than "not valid".
-    if ((error as { code?: unknown }).code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED') {
+    if ((error as { code?: unknown }).code === TokenError.codes.expired) {
       throw new AppError('unauthenticated', 'TOKEN_EXPIRED', `The bearer token expired${expiryOf(request)}; get a new token and send that`, { cause: error });
     }
     throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'A valid bearer token is required', { cause: error });
@@ -83,7 +83,7 @@ export async function authenticated(request: FastifyRequest): Promise<void> {
 
 /** " at <time>" from the token's `exp` claim, read without verifying (it was verified up to its expiry). */
 function expiryOf(request: FastifyRequest): string {
-  const decoded = request.server.jwt.decode<{ exp?: unknown }>(request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '');
+  const decoded = request.server.jwt.decode<{ exp?: unknown }>(bearerToken(request) ?? '');
   return typeof decoded?.exp === 'number' ? ` at ${new Date(decoded.exp * 1000).toISOString()}` : '';
 }
 
