@@ -77,7 +77,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   delivery.bus = bus;
   operationsRoutes(app, { local, databases, bus, eventTopology, config, logger, metrics });
   const routeOwners = new RouteOwners();
-  await moduleRoutes(app, local, viewOf, routeOwners);
+  await moduleRoutes(app, local, viewOf, container, routeOwners);
   await consoleStep(app, {
     all: options.modules,
     config,

@@ -112,6 +112,18 @@ export const ConfigSchema = Type.Object({
     default: 'false',
     description: 'true: the OpenTelemetry SDK is not started (no spans, no trace ids in logs); everything else works.',
   }),
+  // Read by the SDK as it starts (src/platform/telemetry/start-from-env.ts), before this config exists; listed here so
+  // that they are documented and a bad value stops start-up.
+  OTEL_TRACES_SAMPLER: Type.Optional(
+    Type.Union(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'].map((name) => Type.Literal(name)), {
+      description: 'Which traces are recorded. Unset: all of them (parent-based, always on).',
+    }),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'The ratio of the traceidratio samplers, 0 to 1.' })),
+  OTEL_BSP_SCHEDULE_DELAY: Type.Optional(Type.Integer({ minimum: 0, description: 'Milliseconds between two exports of finished spans (the SDK\'s default: 5000).' })),
+  OTEL_BSP_MAX_QUEUE_SIZE: Type.Optional(Type.Integer({ minimum: 1, description: 'Finished spans kept for export at most; more are dropped (default 2048).' })),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Type.Optional(Type.Integer({ minimum: 1, description: 'Spans per export request at most (default 512).' })),
+  OTEL_BSP_EXPORT_TIMEOUT: Type.Optional(Type.Integer({ minimum: 0, description: 'Milliseconds an export may take before it is abandoned (default 30000).' })),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;

@@ -40,6 +40,12 @@ export interface ModuleDefinition<C extends Contract = Contract> {
   readonly register?: Readonly<Record<string, Factory>>;
   readonly routes?: RoutesFactory;
   /**
+   * The routes resolve request-scoped dependencies through `request.diScope` (@fastify/awilix): a child scope of the
+   * app container is made for each of the module's requests and disposed after the response. Off by default, since a
+   * scope per request costs every request something; only request context (the caller, the request id) belongs there.
+   */
+  readonly requestScope?: boolean;
+  /**
    * Events of other modules (or its own) this module reacts to. Subscribing to another module requires declaring it
    * in `dependsOn`. Created with `subscribe(Event, makeHandler)`.
    */
