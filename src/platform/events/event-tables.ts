@@ -169,8 +169,11 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Creates or upgrades the event-bus tables in the schema `db` writes to (the module's, through its role). */
-export async function migrateEventTables(db: Kysely<unknown>, schema: string): Promise<void> {
+/**
+ * Creates or upgrades the event-bus tables in the schema `db` writes to (the module's, through its role). `upTo` stops
+ * after the named migration: tests use it to build the tables as an older deployment left them, then upgrade them.
+ */
+export async function migrateEventTables(db: Kysely<unknown>, schema: string, options: { upTo?: string } = {}): Promise<void> {
   const migrator = new Migrator({
     db,
     provider,
@@ -178,6 +181,6 @@ export async function migrateEventTables(db: Kysely<unknown>, schema: string): P
     migrationTableName: 'seams_platform_migration',
     migrationLockTableName: 'seams_platform_migration_lock',
   });
-  const { error } = await migrator.migrateToLatest();
+  const { error } = options.upTo ? await migrator.migrateTo(options.upTo) : await migrator.migrateToLatest();
   if (error) throw new Error(`Event-bus tables in schema "${schema}" could not be migrated`, { cause: error });
 }
