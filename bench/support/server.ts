@@ -124,12 +124,18 @@ async function dropLeftovers(admin: <T>(run: (client: pg.Client) => Promise<T>) 
 }
 
 /** Server facts worth printing next to the numbers. */
-export async function describeServer(url: string): Promise<{ version: string; fsync: string; synchronousCommit: string }> {
+export async function describeServer(url: string): Promise<{ version: string; fsync: string; synchronousCommit: string; backendPid: number }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const show = async (name: string) => (await client.query<Record<string, string>>(`show ${name}`)).rows[0]![name]!;
-    return { version: await show('server_version'), fsync: await show('fsync'), synchronousCommit: await show('synchronous_commit') };
+    return {
+      version: await show('server_version'),
+      fsync: await show('fsync'),
+      synchronousCommit: await show('synchronous_commit'),
+      // Its parent is the postmaster: the benchmark counts the server's CPU when it runs on this machine.
+      backendPid: (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid,
+    };
   } finally {
     await client.end();
   }
