@@ -39,7 +39,7 @@ import { benchModules, makeMessage, OrderPlaced, PRODUCER, sinkName, type OnHand
 import { describeServer, openServer, type BenchDatabase, type BenchServer } from './support/server.ts';
 import { f0, f1, f2, median, percentile, table } from './support/stats.ts';
 import { installQueryProfile, reportQueryProfile } from './support/query-profile.ts';
-import { openCpuWindow, postmasterOf, watchServerCpu, type CpuWindow } from './support/cpu.ts';
+import { openCpuWindow, postmasterIn, watchServerCpu, type CpuWindow } from './support/cpu.ts';
 
 const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
 const CFG = {
@@ -435,7 +435,7 @@ async function main(): Promise<void> {
 
   try {
     const facts = await describeServer(server.url);
-    watchServerCpu(postmasterOf(facts.backendPid));
+    watchServerCpu(postmasterIn(facts.dataDirectory));
     const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
     console.log(
       `bench:events: node ${process.version}, PostgreSQL ${facts.version} (fsync=${facts.fsync}, synchronous_commit=${facts.synchronousCommit})` +

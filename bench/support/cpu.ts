@@ -27,10 +27,14 @@ export function watchServerCpu(pid: number | undefined): void {
   postmasterPid = pid;
 }
 
-/** The pid of the postmaster that runs `backendPid`, if that process is on this machine. */
-export function postmasterOf(backendPid: number): number | undefined {
-  const stat = procStat(backendPid);
-  return stat ? stat.ppid : undefined;
+/** The pid of the postmaster whose data directory this is, if it runs on this machine (first line of postmaster.pid). */
+export function postmasterIn(dataDirectory: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(`${dataDirectory}/postmaster.pid`, 'utf8').split('\n', 1)[0]);
+    return Number.isInteger(pid) && procStat(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function openCpuWindow(): () => CpuWindow {

@@ -124,7 +124,7 @@ async function dropLeftovers(admin: <T>(run: (client: pg.Client) => Promise<T>) 
 }
 
 /** Server facts worth printing next to the numbers. */
-export async function describeServer(url: string): Promise<{ version: string; fsync: string; synchronousCommit: string; backendPid: number }> {
+export async function describeServer(url: string): Promise<{ version: string; fsync: string; synchronousCommit: string; dataDirectory: string }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -133,8 +133,8 @@ export async function describeServer(url: string): Promise<{ version: string; fs
       version: await show('server_version'),
       fsync: await show('fsync'),
       synchronousCommit: await show('synchronous_commit'),
-      // Its parent is the postmaster: the benchmark counts the server's CPU when it runs on this machine.
-      backendPid: (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid,
+      // Its postmaster.pid names the server's process: the benchmark counts the server's CPU when it is on this machine.
+      dataDirectory: await show('data_directory'),
     };
   } finally {
     await client.end();
