@@ -2,6 +2,7 @@ import { Kysely } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { commitSignallingDialect } from '../events/commit-signalling-dialect.ts';
+import { runPrepared } from './prepared-statements.ts';
 
 /** The handle a module gets to its own schema. Each module types it with its own tables: `ModuleDb<CatalogTables>`. */
 export type ModuleDb<Tables> = Kysely<Tables>;
@@ -45,5 +46,6 @@ export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): Mo
     application_name: `seams:${options.schema}`,
   });
   logPoolErrors(pool, options.logger);
+  runPrepared(pool);
   return new Kysely<Tables>({ dialect: commitSignallingDialect(pool, options.onPublishCommitted ?? (() => undefined)) });
 }
