@@ -41,6 +41,8 @@ export interface BatchOutcome {
   readonly busy: boolean;
   /** The batch was full: more events are probably waiting. */
   readonly full: boolean;
+  /** How many log rows the batch read (ours or not). */
+  readonly events?: number;
   /**
    * Events past what the batch read exist: a still-open transaction hides them (see the visibility rule below), or it
    * did at the batch's read and has ended since. Look again shortly.
@@ -248,7 +250,7 @@ export class SubscriptionWorker {
                ${last ? sql`, (select count(*) from moved) as moved` : sql``}`,
       )
     ).rows[0]!;
-    return { busy: false, full, hiddenBehindOpenTransaction: after.hidden, nextRetryInMs: after.in_ms ?? undefined };
+    return { busy: false, full, events: rows.length, hiddenBehindOpenTransaction: after.hidden, nextRetryInMs: after.in_ms ?? undefined };
   }
 
   /**
