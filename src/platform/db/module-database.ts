@@ -46,6 +46,7 @@ export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): Mo
     application_name: `seams:${options.schema}`,
   });
   logPoolErrors(pool, options.logger);
+  // First of the wrappers of a connection's query: any wrapper added after it still sees the SQL text it was given.
   runPrepared(pool);
   return new Kysely<Tables>({ dialect: commitSignallingDialect(pool, options.onPublishCommitted ?? (() => undefined)) });
 }
