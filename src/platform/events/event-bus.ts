@@ -22,8 +22,9 @@ const LISTEN_RECONNECT_MS = 1000;
 /**
  * Under steady load a worker woken during a batch runs the next one at once, so a batch holds only what committed while
  * the last one ran, and every batch costs a commit. When the last batch held at least this many events (a rate far
- * above a few hundred a second), the next one waits as long as the last one took, at most COALESCE_MAX_MS, and takes
- * about twice as many. A quiet system's single events never wait.
+ * above a few hundred a second) and took at most COALESCE_MAX_MS, the next one waits as long as the last one took and
+ * takes about twice as many. A slower batch means the worker's own work per event is what limits it (an overloaded
+ * machine): waiting then would halve the rate it can keep up with, so it does not wait. Single events never wait.
  */
 const COALESCE_FROM_EVENTS = 8;
 const COALESCE_MAX_MS = 5;
@@ -274,10 +275,11 @@ class WorkerScheduler {
       try {
         const started = performance.now();
         const outcome = await this.#worker.runBatch();
+        const took = performance.now() - started;
         this.#failures = 0;
         if (outcome.full) this.#again = true;
-        else if (this.#again && (outcome.events ?? 0) >= COALESCE_FROM_EVENTS) {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(COALESCE_MAX_MS, performance.now() - started)));
+        else if (this.#again && (outcome.events ?? 0) >= COALESCE_FROM_EVENTS && took <= COALESCE_MAX_MS) {
+          await new Promise((resolve) => setTimeout(resolve, took));
         }
         if (outcome.hiddenBehindOpenTransaction) {
           this.#hiddenSince ??= Date.now();
