@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { traceStatements } from '../telemetry/sql-spans.ts';
 import { logPoolErrors } from './module-database.ts';
 
 /**
@@ -10,6 +11,7 @@ import { logPoolErrors } from './module-database.ts';
 export function createPlatformDatabase(url: string, logger: Logger): Kysely<unknown> {
   const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'seams:platform' });
   logPoolErrors(pool, logger);
+  traceStatements(pool);
   return new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
 }
 

@@ -48,8 +48,10 @@ export async function createHttpServer(options: {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  // Hooks on every request are callback-style: an async hook costs a promise per request.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   await installAuth(app, options.jwtSecret);
   // The API speaks JSON only; a text body is answered with 415 rather than failing schema validation as a string.
@@ -59,8 +61,9 @@ export async function createHttpServer(options: {
     description: 'HTTP request duration by route and status.',
     advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     duration.record(reply.elapsedTime / 1000, { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    done();
   });
 
   await app.register(swagger, {
