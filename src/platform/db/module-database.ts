@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { commitSignallingDialect } from '../events/commit-signalling-dialect.ts';
 import { traceStatements } from '../telemetry/sql-spans.ts';
+import { runPrepared } from './prepared-statements.ts';
 
 /** The handle a module gets to its own schema. Each module types it with its own tables: `ModuleDb<CatalogTables>`. */
 export type ModuleDb<Tables> = Kysely<Tables>;
@@ -46,6 +47,8 @@ export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): Mo
     application_name: `seams:${options.schema}`,
   });
   logPoolErrors(pool, options.logger);
+  // First of the wrappers of a connection's query, so that the SQL spans' wrapper, added after it, still sees the text.
+  runPrepared(pool);
   traceStatements(pool);
   return new Kysely<Tables>({ dialect: commitSignallingDialect(pool, options.onPublishCommitted ?? (() => undefined)) });
 }
