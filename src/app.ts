@@ -1,5 +1,7 @@
 import path from 'node:path';
+import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
+import { systemClock, type Clock } from '#platform/clock.ts';
 import { ConfigError, type Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import { placeModules } from '#platform/db/database-placement.ts';
@@ -34,6 +36,29 @@ export interface AppOptions {
   readonly migrations?: MigrationSource;
   /** Folders of static files by name (`swagger-ui`), for a program that carries its own (the single binary). */
   readonly assetDirectories?: Readonly<Record<string, string>>;
+  /** What every module's `clock` reads and what decides when events due later are due; tests pass a test clock. */
+  readonly clock?: Clock;
+}
+
+/** What the test harness (src/platform/testing) reaches in a built app besides its HTTP surface. */
+export interface AppParts {
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  /** The modules running here. */
+  readonly local: readonly AnyModule[];
+  /** A local module's view of the container: its registrations, platform services and declared APIs. */
+  readonly viewOf: (module: string) => Record<string, unknown>;
+  /** The platform's connection to the database a local module lives in (reads every module's event tables). */
+  readonly platformDbOf: (module: string) => Kysely<unknown>;
+}
+
+const partsOfApp = new WeakMap<ModuleRouter, AppParts>();
+
+/** The parts of an app built by {@link buildApp}, for the test harness. */
+export function appParts(app: ModuleRouter): AppParts {
+  const parts = partsOfApp.get(app);
+  if (!parts) throw new Error('appParts: this app was not built by buildApp');
+  return parts;
 }
 
 /**
@@ -43,6 +68,7 @@ export interface AppOptions {
  */
 export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
   if (!config.jwtSecret) throw new ConfigError(['JWT_SECRET is not set: expected a string of at least 32 characters']);
   const { topology, placement, sharesLog } = placeLocalModules(options);
   const local = topology.local;
@@ -62,10 +88,11 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     await metrics.shutdown();
   });
 
-  const { container, viewOf } = await wireModules(app, { topology, databases, config, logger, metrics });
+  const { container, viewOf } = await wireModules(app, { topology, databases, config, logger, metrics, clock });
   await serveContracts(app, container, local, config.serviceToken);
-  const bus = await startEventDelivery(app, { local, all: options.modules, databases, container, eventTopology, adminUrl: options.databaseUrl, config, logger, metrics });
+  const bus = await startEventDelivery(app, { local, all: options.modules, databases, container, eventTopology, adminUrl: options.databaseUrl, config, logger, metrics, clock });
   delivery.bus = bus;
+  partsOfApp.set(app, { bus, clock, local, viewOf, platformDbOf: (module) => databases.platform.get(databases.placement.urlOf(module))! });
   operationsRoutes(app, { local, databases, bus, eventTopology, config, logger, metrics });
   await moduleRoutes(app, local, viewOf);
   return app;

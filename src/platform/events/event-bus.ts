@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import type { SubscriptionWorker } from './subscription-worker.ts';
 
@@ -48,7 +49,16 @@ export interface EventBusOptions {
   readonly pollIntervalMs: number;
   readonly metrics: EventMetrics;
   readonly logger: Logger;
+  /** When it jumps (a test clock moved forward), every worker looks at once for events that became due. */
+  readonly clock?: Clock;
 }
+
+/**
+ * Something may have changed in the event logs: a local commit published events, another instance or NATS told of
+ * new ones, or a subscription's batch committed what its handler did. For observers such as the test harness's
+ * scenarios, which look again at each signal instead of polling.
+ */
+export type EventActivityListener = () => void;
 
 /**
  * Decides when each subscription worker runs. Delivery is pushed: a commit that published events wakes the local
@@ -65,13 +75,26 @@ export class EventBus {
   #notifyTimer: NodeJS.Timeout | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
   #stopped = false;
+  readonly #activity = new Set<EventActivityListener>();
+  #stopClockListener: (() => void) | undefined;
 
   constructor(options: EventBusOptions) {
     this.#o = options;
-    this.#schedulers = options.workers.map(({ producer, worker }) => new WorkerScheduler(producer, worker, options));
+    this.#schedulers = options.workers.map(({ producer, worker }) => new WorkerScheduler(producer, worker, options, () => this.#signal()));
+  }
+
+  /** Calls `listener` at each {@link EventActivityListener} signal until the returned function is called. */
+  onActivity(listener: EventActivityListener): () => void {
+    this.#activity.add(listener);
+    return () => void this.#activity.delete(listener);
+  }
+
+  #signal(): void {
+    for (const listener of this.#activity) listener();
   }
 
   async start(): Promise<void> {
+    this.#stopClockListener = this.#o.clock?.onJump(() => this.wakeAll());
     if (this.#schedulers.length > 0) await this.#listen();
     this.#notifier = new pg.Pool({ connectionString: this.#o.adminUrl, max: 1, application_name: 'seams:events-notify' });
     this.#notifier.on('error', (error) => this.#o.logger.warn({ err: error }, 'event notifier connection failed'));
@@ -90,6 +113,7 @@ export class EventBus {
   /** Wakes the runners of a log here at once, and in other instances through the coalesced NOTIFY. */
   logChanged(producer: string): void {
     this.#wake(producer);
+    this.#signal();
     this.#pendingNotify.add(producer);
     // Outside the trace of whichever request happened to commit: the notification serves every trace at once.
     this.#notifyTimer ??= context.with(ROOT_CONTEXT, () => setTimeout(() => void this.#notifyOthers(), NOTIFY_COALESCE_MS));
@@ -102,6 +126,7 @@ export class EventBus {
   /** Waits for running batches to finish; no new batch starts. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopClockListener?.();
     clearInterval(this.#pollTimer);
     clearTimeout(this.#notifyTimer);
     await Promise.all(this.#schedulers.map((scheduler) => scheduler.stop()));
@@ -143,6 +168,7 @@ export class EventBus {
       const { from, producers } = JSON.parse(message.payload) as { from: string; producers: string[] };
       if (from === this.#instance) return;
       for (const producer of producers) this.#wake(producer);
+      this.#signal();
     });
     try {
       await client.connect();
@@ -171,11 +197,13 @@ class WorkerScheduler {
   #hiddenSince: number | undefined;
   #failures = 0;
   #stopped = false;
+  readonly #changed: () => void;
 
-  constructor(producer: string, worker: BatchRunner, options: EventBusOptions) {
+  constructor(producer: string, worker: BatchRunner, options: EventBusOptions, changed: () => void) {
     this.producer = producer;
     this.#worker = worker;
     this.#o = options;
+    this.#changed = changed;
   }
 
   wake(): void {
@@ -204,6 +232,7 @@ class WorkerScheduler {
       try {
         const outcome = await this.#worker.runBatch();
         this.#failures = 0;
+        if (outcome.changed) this.#changed();
         if (outcome.full) this.#again = true;
         if (outcome.hiddenBehindOpenTransaction) {
           this.#hiddenSince ??= Date.now();

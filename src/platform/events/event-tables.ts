@@ -11,6 +11,8 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
  * - `seams_received` (0002): events of producers in other processes, as they arrived over NATS, in the outbox's shape
  *   so a subscription can read it instead of an outbox (see docs/events.md, "Across processes");
  * - `seams_relay_cursors` (0002): how far the NATS relay has published the module's own outbox.
+ * - `deliver_at` (0004): an event published with a due time (`clock.at`); a subscriber that reads it early parks it
+ *   as `scheduled` until then.
  * Versioned like any migration, with a history table of their own so they never mix with the module's migrations.
  */
 const migrations: Record<string, Migration> = {
@@ -117,6 +119,18 @@ const migrations: Record<string, Migration> = {
       for (const table of ['seams_subscription_cursors', 'seams_inbox', 'seams_parked']) {
         await sql`update ${sql.table(table)} set subscription = regexp_replace(subscription, '@v[0-9]+$', '') where subscription ~ ${oldDefault}`.execute(db);
       }
+    },
+  },
+  '0004_events_due_later': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // A deadline is an event with a due time, in the same outbox as every other event, so it commits with the
+      // change that sets it and needs no queue of its own. A subscription that reads it before it is due parks it as
+      // 'scheduled' with next_attempt_at = deliver_at, where the retry machinery picks it up on time.
+      await sql`alter table seams_outbox add column deliver_at timestamptz`.execute(db);
+      await sql`alter table seams_received add column deliver_at timestamptz`.execute(db);
+      await sql`alter table seams_parked drop constraint seams_parked_status_check`.execute(db);
+      await sql`alter table seams_parked add constraint seams_parked_status_check check (status in ('retrying', 'waiting', 'dead', 'scheduled'))`.execute(db);
     },
   },
 };
