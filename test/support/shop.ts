@@ -22,7 +22,7 @@ export interface OrderView {
   id: string;
   customerId: string;
   status: 'pending' | 'confirmed' | 'cancelled';
-  cancellationReason?: 'out_of_stock' | 'payment_declined';
+  cancellationReason?: 'out_of_stock' | 'payment_declined' | 'expired';
   lines: Array<{ productId: string; quantity: number; unitPriceCents: number }>;
   totalCents: number;
   currency: string;
