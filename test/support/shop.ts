@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { ShopClient } from './shop-client.ts';
 import { tokens } from './test-app.ts';
 import { waitFor } from './wait-for.ts';
+import { useApp } from '#testing';
 
 /**
  * The reference shop driven through its HTTP API only, for the end-to-end tests in test/shop. Every helper asserts
@@ -135,4 +136,18 @@ export function matches(actual: unknown, expected: object): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The whole shop for this file's tests, on the harness (`useApp`), with the HTTP fixtures above bound to it once it
+ * is built: `const { harness, fixtures } = useShop()`, then `fixtures().productInStock(5)` inside a test.
+ */
+export function useShop(options: Parameters<typeof useApp>[0] = {}) {
+  const harness = useApp(options);
+  let bound: { app: unknown; fixtures: ReturnType<typeof shop> } | undefined;
+  const fixtures = () => {
+    if (bound?.app !== harness.app) bound = { app: harness.app, fixtures: shop(harness.app) };
+    return bound.fixtures;
+  };
+  return { harness, fixtures };
 }

@@ -66,7 +66,15 @@ export type ModuleBoot<M extends Record<string, AnyModule>, N extends keyof M & 
     readonly stubs: { readonly [K in DependencyNames<M[N]> & keyof M]: StubApi<ContractOf<M[K]>> };
   };
 
-export interface AppOptions {
+/**
+ * Registrations to swap, by module and name: the factory of a test double (`paymentProvider: () => failingProvider`),
+ * given the module's view like the factory it replaces.
+ */
+export type Overrides<M extends Record<string, AnyModule>> = {
+  readonly [N in keyof M]?: { readonly [K in keyof Registrations<M[N]>]?: (deps: never) => Registrations<M[N]>[K] };
+};
+
+export interface AppOptions<M extends Record<string, AnyModule> = Record<string, AnyModule>> {
   /** Settings as `npm start` reads them (`ORDER_PENDING_TIMEOUT_MS`, `MODULES` …). */
   readonly env?: Readonly<Record<string, string>>;
   /** Another module list than the system's, e.g. probe modules for event-bus tests. */
@@ -75,9 +83,11 @@ export interface AppOptions {
   readonly migrationsDir?: string;
   /** Build on this database instead of a fresh one (it is neither created nor dropped), e.g. a second instance's. */
   readonly databaseUrl?: string;
+  /** Registrations replaced by test doubles; the module's manifest is otherwise as it is. */
+  readonly overrides?: Overrides<M>;
 }
 
-export interface ModuleOptions extends Pick<AppOptions, 'env'> {
+export interface ModuleOptions<M extends Record<string, AnyModule> = Record<string, AnyModule>> extends Pick<AppOptions<M>, 'env' | 'overrides'> {
   /** `stubbed`: the modules it calls are stubs of their contracts. `real`: they run, with theirs, transitively. */
   readonly dependencies: Dependencies;
 }
@@ -90,10 +100,10 @@ export interface ModuleOptions extends Pick<AppOptions, 'env'> {
 export function createHarness<M extends Record<string, AnyModule>>(system: { readonly modules: M; readonly build: BuildTestApp }) {
   const all = Object.values(system.modules);
 
-  async function start(options: AppOptions & { slice?: ReturnType<typeof moduleSlice> } = {}): Promise<AppHandle<M> & { stubs: unknown }> {
+  async function start(options: AppOptions<M> & { slice?: ReturnType<typeof moduleSlice> } = {}): Promise<AppHandle<M> & { stubs: unknown }> {
     const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await freshDatabase(inject('serverUrl'));
     const clock = createTestClock();
-    const modules = options.slice?.modules ?? options.modules ?? all;
+    const modules = withOverrides(options.slice?.modules ?? options.modules ?? all, (options.overrides ?? {}) as Record<string, Record<string, unknown>>);
     const stubbed = options.slice?.stubbed ?? new Set<string>();
     let built: Awaited<ReturnType<BuildTestApp>>;
     try {
@@ -140,18 +150,18 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
   }
 
   /** An app of every module (or of `options.modules`) for the tests of this file. */
-  function useApp(options: AppOptions = {}): AppHandle<M> {
+  function useApp(options: AppOptions<M> = {}): AppHandle<M> {
     return hooked(() => start(options));
   }
 
   /** One module, with its dependencies stubbed or real, on a database that holds only the schemas of what runs. */
-  function useModule<N extends keyof M & string>(name: N, options: ModuleOptions): ModuleBoot<M, N> {
+  function useModule<N extends keyof M & string>(name: N, options: ModuleOptions<M>): ModuleBoot<M, N> {
     const slice = moduleSlice(all, name, options.dependencies);
     return hooked(() => start({ ...options, slice }), name) as unknown as ModuleBoot<M, N>;
   }
 
   /** An app built now, for a test that needs one of its own; close it at the end of the test. */
-  function startApp(options: AppOptions = {}): Promise<AppHandle<M>> {
+  function startApp(options: AppOptions<M> = {}): Promise<AppHandle<M>> {
     return start(options);
   }
 
@@ -188,6 +198,17 @@ function hooked<H extends object>(start: () => Promise<H & { close(): Promise<vo
       }
       return undefined;
     },
+  });
+}
+
+/** The modules, with the registrations the test swaps replaced (each must exist: a typo would test nothing). */
+function withOverrides(modules: readonly AnyModule[], overrides: Readonly<Record<string, Readonly<Record<string, unknown>>>>): AnyModule[] {
+  return modules.map((module) => {
+    const swapped = overrides[module.name];
+    if (!swapped) return module;
+    const unknown = Object.keys(swapped).filter((name) => !(name in (module.register ?? {})));
+    if (unknown.length > 0) throw new Error(`Module "${module.name}" registers no ${unknown.map((name) => `"${name}"`).join(', ')} to override`);
+    return { ...module, register: { ...module.register, ...swapped } } as AnyModule;
   });
 }
 
