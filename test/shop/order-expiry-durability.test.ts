@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startApp } from '#testing';
-import { OrderCancelled, PaymentRequested } from '../../modules/ordering/contract.ts';
-import { shop } from '../support/shop.ts';
-import { isolatedDatabase, tokens } from '../support/test-app.ts';
+import { OrderCancelled } from '../../modules/ordering/contract.ts';
+import { awaitingPayment, shop } from '../support/shop.ts';
+import { isolatedDatabase } from '../support/test-app.ts';
 
 // The deadline is an outbox event with a due time: it outlives the process that set it, and when two instances share
 // the database, exactly one of them expires the order.
@@ -25,20 +25,9 @@ afterAll(async () => {
   await database.drop();
 });
 
-async function pendingOrderOn(instance: Awaited<ReturnType<typeof startApp>>) {
-  const { productInStock, placeOrder } = shop(instance.app);
-  const { customer, customerId } = tokens(instance.app);
-  const mug = await productInStock(3);
-  const { orderId } = await instance.scenario
-    .stimulate(() => placeOrder(customer, { lines: [{ productId: mug.id, quantity: 1 }] }))
-    .andWaitForEvent(PaymentRequested, (event) => event.customerId === customerId)
-    .toArriveWithin('10s');
-  return { orderId, productId: mug.id };
-}
-
 it('expires an order after a restart: the deadline was set by the instance that stopped', async () => {
   const first = await startApp({ databaseUrl: database.url, overrides: paymentsDown });
-  const { orderId } = await pendingOrderOn(first);
+  const { orderId } = await awaitingPayment(first, { onHand: 3, quantity: 1 });
   await first.close();
 
   const second = await startApp({ databaseUrl: database.url, overrides: paymentsDown });
@@ -58,7 +47,7 @@ it('expires an order once when two instances share the database and both see the
   const [one, two] = await Promise.all([startApp({ databaseUrl: database.url, overrides: paymentsDown }), startApp({ databaseUrl: database.url, overrides: paymentsDown })]);
   try {
     await one.scenario.mark();
-    const { orderId, productId } = await pendingOrderOn(one);
+    const { orderId, productId } = await awaitingPayment(one, { onHand: 3, quantity: 1 });
     await one.scenario
       .stimulate(() => {
         two.clock.advance('16m');

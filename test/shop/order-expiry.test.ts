@@ -1,7 +1,6 @@
 import { expect, it } from 'vitest';
-import { OrderCancelled, PaymentRequested } from '../../modules/ordering/contract.ts';
-import { useShop } from '../support/shop.ts';
-import { tokens } from '../support/test-app.ts';
+import { OrderCancelled } from '../../modules/ordering/contract.ts';
+import { awaitingPayment, useShop } from '../support/shop.ts';
 
 // The whole shop in one app, with a payment provider that is down: payments keeps retrying, the order stays pending
 // until its deadline, then expires and its stock is released. The test clock brings the deadline; nothing sleeps.
@@ -19,31 +18,25 @@ const { harness, fixtures } = useShop({
 });
 
 it('cancels an order as expired when payments never answers, releases its stock, and the history shows it', async () => {
-  const { productInStock, placeOrder, getOrder, stockOf, myOrders } = fixtures();
-  const { customer, customerId } = tokens(harness.app);
-  const mug = await productInStock(5);
-
-  const paymentRequest = await harness.scenario
-    .stimulate(() => placeOrder(customer, { lines: [{ productId: mug.id, quantity: 2 }], paymentMethod: 'tok_visa' }))
-    .andWaitForEvent(PaymentRequested, (event) => event.customerId === customerId)
-    .toArriveWithin('10s');
-  expect(await stockOf(mug.id)).toMatchObject({ onHand: 5, reserved: 2 });
+  const { getOrder, stockOf, myOrders } = fixtures();
+  const { orderId, productId, customer } = await awaitingPayment(harness, { onHand: 5, quantity: 2 });
+  expect(await stockOf(productId)).toMatchObject({ onHand: 5, reserved: 2 });
 
   const cancelled = await harness.scenario
     .stimulate(() => harness.clock.advance('16m'))
-    .andWaitForEvent(OrderCancelled, (event) => event.orderId === paymentRequest.orderId)
+    .andWaitForEvent(OrderCancelled, (event) => event.orderId === orderId)
     .toArriveWithin('10s');
   expect(cancelled.reason).toBe('expired');
 
-  expect(await getOrder(paymentRequest.orderId)).toMatchObject({ status: 'cancelled', cancellationReason: 'expired' });
+  expect(await getOrder(orderId)).toMatchObject({ status: 'cancelled', cancellationReason: 'expired' });
   await harness.scenario
     .stimulate(() => undefined)
-    .andWaitForStateChange(() => stockOf(mug.id), (stock) => stock.reserved === 0)
+    .andWaitForStateChange(() => stockOf(productId), (stock) => stock.reserved === 0)
     .within('10s');
-  expect(await stockOf(mug.id)).toMatchObject({ onHand: 5, reserved: 0, available: 5 });
+  expect(await stockOf(productId)).toMatchObject({ onHand: 5, reserved: 0, available: 5 });
   const history = await harness.scenario
     .stimulate(() => undefined)
-    .andWaitForStateChange(() => myOrders(customer), (page) => page.orders.some((entry) => entry.orderId === paymentRequest.orderId && entry.status === 'cancelled'))
+    .andWaitForStateChange(() => myOrders(customer), (page) => page.orders.some((entry) => entry.orderId === orderId && entry.status === 'cancelled'))
     .within('10s');
-  expect(history.orders.find((entry) => entry.orderId === paymentRequest.orderId)).toMatchObject({ status: 'cancelled', cancellationReason: 'expired' });
+  expect(history.orders.find((entry) => entry.orderId === orderId)).toMatchObject({ status: 'cancelled', cancellationReason: 'expired' });
 });

@@ -3,7 +3,9 @@ import { expect } from 'vitest';
 import type { ShopClient } from './shop-client.ts';
 import { tokens } from './test-app.ts';
 import { waitFor } from './wait-for.ts';
+import type { Scenario } from '#platform/testing/scenario.ts';
 import { useApp } from '#testing';
+import { PaymentRequested } from '../../modules/ordering/contract.ts';
 
 /**
  * The reference shop driven through its HTTP API only, for the end-to-end tests in test/shop. Every helper asserts
@@ -150,4 +152,25 @@ export function useShop(options: Parameters<typeof useApp>[0] = {}) {
     return bound.fixtures;
   };
   return { harness, fixtures };
+}
+
+/** What {@link awaitingPayment} needs of a harness app: its HTTP surface and its scenarios. */
+interface ShopHarness {
+  readonly app: ShopClient;
+  readonly scenario: Scenario;
+}
+
+/**
+ * A product with `onHand` in stock and a customer's order of `quantity` of it, placed over HTTP and followed until
+ * ordering asked for payment (its stock is reserved then): where an order waits when payments does not answer.
+ */
+export async function awaitingPayment(harness: ShopHarness, { onHand, quantity }: { onHand: number; quantity: number }) {
+  const { productInStock, placeOrder } = shop(harness.app);
+  const { customer, customerId } = tokens(harness.app);
+  const product = await productInStock(onHand);
+  const { orderId } = await harness.scenario
+    .stimulate(() => placeOrder(customer, { lines: [{ productId: product.id, quantity }], paymentMethod: 'tok_visa' }))
+    .andWaitForEvent(PaymentRequested, (event) => event.customerId === customerId)
+    .toArriveWithin('10s');
+  return { orderId, productId: product.id, customer };
 }

@@ -196,8 +196,8 @@ export class Stimulus {
   }
 
   /** Waits for an event of `event`'s name and version, published after the stimulus, whose payload matches `where`. */
-  andWaitForEvent<E extends EventDefinition>(event: E, where: Where<EventPayload<E>> = () => true): EventWait<EventPayload<E>> {
-    return new EventWait(async (timeout) => {
+  andWaitForEvent<E extends EventDefinition>(event: E, where: Where<EventPayload<E>> = () => true): Wait<EventPayload<E>> {
+    return new Wait(async (timeout) => {
       const mark = await this.#scenario.positions();
       return this.#scenario.waitFor(
         this.#action,
@@ -214,8 +214,8 @@ export class Stimulus {
    * Waits until `read()` (a repository lookup, an HTTP GET …) returns a value `until` accepts (by default: any
    * value but undefined, null or false), looking again at each signal of the bus. Resolves with that value.
    */
-  andWaitForStateChange<T>(read: () => Promise<T> | T, until: (value: T) => boolean = (value) => value !== undefined && value !== null && value !== false): StateWait<T> {
-    return new StateWait(async (timeout) => {
+  andWaitForStateChange<T>(read: () => Promise<T> | T, until: (value: T) => boolean = (value) => value !== undefined && value !== null && value !== false): Wait<T> {
+    return new Wait(async (timeout) => {
       let last: { value: T } | undefined;
       return this.#scenario.waitFor(
         this.#action,
@@ -233,27 +233,20 @@ export class Stimulus {
   }
 }
 
-/** Awaitable with a 5 s limit, or with the limit given to {@link toArriveWithin}. */
-export class EventWait<P> implements PromiseLike<P> {
-  readonly #run: (timeout: string | number) => Promise<P>;
-  constructor(run: (timeout: string | number) => Promise<P>) {
-    this.#run = run;
-  }
-  /** Resolves with the matching event's payload, or fails after `timeout` listing what arrived instead. */
-  toArriveWithin(timeout: string | number): Promise<P> {
-    return this.#run(timeout);
-  }
-  then<R1 = P, R2 = never>(onFulfilled?: ((value: P) => R1 | PromiseLike<R1>) | null, onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null): Promise<R1 | R2> {
-    return this.#run(DEFAULT_TIMEOUT).then(onFulfilled, onRejected);
-  }
-}
-
-/** Awaitable with a 5 s limit, or with the limit given to {@link within}. */
-export class StateWait<T> implements PromiseLike<T> {
+/**
+ * A wait that has not started: awaited as it is, it allows 5 s; `toArriveWithin` (for an event) or `within` (for a
+ * state) sets the limit. The stimulus runs when the wait starts.
+ */
+export class Wait<T> implements PromiseLike<T> {
   readonly #run: (timeout: string | number) => Promise<T>;
   constructor(run: (timeout: string | number) => Promise<T>) {
     this.#run = run;
   }
+  /** Resolves with the matching event's payload, or fails after `timeout` listing what arrived instead. */
+  toArriveWithin(timeout: string | number): Promise<T> {
+    return this.#run(timeout);
+  }
+  /** Resolves with the value that satisfied the predicate, or fails after `timeout` with the last value read. */
   within(timeout: string | number): Promise<T> {
     return this.#run(timeout);
   }
