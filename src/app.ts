@@ -12,6 +12,8 @@ import { createHttpServer } from '#platform/http/http-server.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { serveContracts } from '#platform/modules/contract-server.ts';
+import { handlerName, key } from '#platform/modules/module-container.ts';
+import type { EventHandler } from '#platform/events/subscription.ts';
 import { resolveTopology } from '#platform/modules/topology.ts';
 import { createAppMetrics } from '#platform/telemetry/app-metrics.ts';
 import { operationsRoutes } from './app/admin.ts';
@@ -50,6 +52,8 @@ export interface AppParts {
   readonly viewOf: (module: string) => Record<string, unknown>;
   /** The platform's connection to the database a local module lives in (reads every module's event tables). */
   readonly platformDbOf: (module: string) => Kysely<unknown>;
+  /** The handler a local module's subscription runs, as the bus gets it. */
+  readonly handlerOf: (module: string, subscription: string) => EventHandler;
 }
 
 const partsOfApp = new WeakMap<ModuleRouter, AppParts>();
@@ -92,7 +96,14 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   await serveContracts(app, container, local, config.serviceToken);
   const bus = await startEventDelivery(app, { local, all: options.modules, databases, container, eventTopology, adminUrl: options.databaseUrl, config, logger, metrics, clock });
   delivery.bus = bus;
-  partsOfApp.set(app, { bus, clock, local, viewOf, platformDbOf: (module) => databases.platform.get(databases.placement.urlOf(module))! });
+  partsOfApp.set(app, {
+    bus,
+    clock,
+    local,
+    viewOf,
+    platformDbOf: (module) => databases.platform.get(databases.placement.urlOf(module))!,
+    handlerOf: (module, subscription) => container.resolve<EventHandler>(key(module, handlerName(subscription))),
+  });
   operationsRoutes(app, { local, databases, bus, eventTopology, config, logger, metrics });
   await moduleRoutes(app, local, viewOf);
   return app;

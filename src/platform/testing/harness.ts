@@ -5,6 +5,7 @@ import type { Clock, ModuleClock } from '../clock.ts';
 import type { MigrationSource } from '../db/migrate.ts';
 import type { EventDefinition, EventPayload } from '../events/event-definition.ts';
 import type { Publisher } from '../events/publisher.ts';
+import type { EventHandler } from '../events/subscription.ts';
 import type { ModuleRouter } from '../http/module-router.ts';
 import type { Contract, ContractApi } from '../modules/contract.ts';
 import type { AnyModule, ModuleDefinition } from '../modules/define-module.ts';
@@ -22,7 +23,12 @@ export type BuildTestApp = (options: {
   readonly clock: Clock;
   /** Undefined: the project's migrations, for every module. */
   readonly migrations: ((fromFolder: (root?: string) => MigrationSource) => MigrationSource) | undefined;
-}) => Promise<{ app: ModuleRouter; parts: ScenarioApp }>;
+}) => Promise<{ app: ModuleRouter; parts: HarnessParts }>;
+
+/** What the harness reaches in a built app (src/app.ts's AppParts). */
+export interface HarnessParts extends ScenarioApp {
+  readonly handlerOf: (module: string, subscription: string) => EventHandler;
+}
 
 /** A module's registrations, by name, as their factories build them. */
 export type Registrations<D> = D extends ModuleDefinition<Contract, infer R, Readonly<Record<string, string>>>
@@ -43,6 +49,11 @@ export interface ModuleHandle<D> {
   readonly events: Publisher;
   readonly clock: ModuleClock;
   readonly logger: Logger;
+  /**
+   * The handler of its subscription to `event` (named after the event unless `subscription` says otherwise), to call
+   * directly with a delivered event and a transaction, as the bus would.
+   */
+  handler<E extends EventDefinition>(event: E, subscription?: string): EventHandler<EventPayload<E>>;
 }
 
 export interface AppHandle<M extends Record<string, AnyModule>> {
@@ -75,6 +86,9 @@ export type ModuleBoot<M extends Record<string, AnyModule>, N extends keyof M & 
 export type Overrides<M extends Record<string, AnyModule>> = {
   readonly [N in keyof M]?: { readonly [K in keyof Registrations<M[N]>]?: (deps: never) => Registrations<M[N]>[K] };
 };
+
+/** A handle that is also the app it holds: what the handle does not have, the Fastify instance answers. */
+export type TestApp<H> = H & Omit<ModuleRouter, keyof H | 'then'>;
 
 export interface AppOptions<M extends Record<string, AnyModule> = Record<string, AnyModule>> {
   /** Settings as `npm start` reads them (`ORDER_PENDING_TIMEOUT_MS`, `MODULES` …). */
@@ -151,15 +165,18 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
     return handle;
   }
 
-  /** An app of every module (or of `options.modules`) for the tests of this file. */
-  function useApp(options: AppOptions<M> = {}): AppHandle<M> {
-    return hooked(() => start(options));
+  /**
+   * An app of every module (or of `options.modules`) for the tests of this file. The handle is also the app:
+   * `app.inject(…)`, `app.jwt` reach the built Fastify instance.
+   */
+  function useApp(options: AppOptions<M> = {}): TestApp<AppHandle<M>> {
+    return hooked(() => start(options)) as unknown as TestApp<AppHandle<M>>;
   }
 
   /** One module, with its dependencies stubbed or real, on a database that holds only the schemas of what runs. */
-  function useModule<N extends keyof M & string>(name: N, options: ModuleOptions<M>): ModuleBoot<M, N> {
+  function useModule<N extends keyof M & string>(name: N, options: ModuleOptions<M>): TestApp<ModuleBoot<M, N>> {
     const slice = moduleSlice(all, name, options.dependencies);
-    return hooked(() => start({ ...options, slice }), name) as unknown as ModuleBoot<M, N>;
+    return hooked(() => start({ ...options, slice }), name) as unknown as TestApp<ModuleBoot<M, N>>;
   }
 
   /** An app built now, for a test that needs one of its own; close it at the end of the test. */
@@ -174,8 +191,8 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
  * A handle that exists at once (tests declare it at the top of the file) and works once beforeAll has built the app.
  * With `moduleName`, the handle also speaks for that module (`deps`, `api`, `db()` …).
  */
-function hooked<H extends object>(start: () => Promise<H & { close(): Promise<void>; module(name: string): unknown }>, moduleName?: string): H {
-  let current: (H & { close(): Promise<void>; module(name: string): unknown }) | undefined;
+function hooked<H extends object>(start: () => Promise<H & { app: object; close(): Promise<void>; module(name: string): unknown }>, moduleName?: string): H {
+  let current: (H & { app: object; close(): Promise<void>; module(name: string): unknown }) | undefined;
   beforeAll(async () => {
     current = await start();
   });
@@ -188,17 +205,21 @@ function hooked<H extends object>(start: () => Promise<H & { close(): Promise<vo
   });
   return new Proxy({} as H, {
     get(_target, property) {
+      // Not a thenable: `await useApp()` would otherwise wait on Fastify's.
+      if (property === 'then') return undefined;
       if (!current) throw new Error(`The app is not built yet: use ${String(property)} inside a test or a hook, not at the top of the file`);
       if (property in current) {
         const value = (current as Record<PropertyKey, unknown>)[property];
         return typeof value === 'function' ? value.bind(current) : value;
       }
-      if (moduleName) {
+      if (moduleName && ['name', 'api', 'deps', 'db', 'events', 'logger', 'handler'].includes(String(property))) {
         const module = current.module(moduleName) as Record<PropertyKey, unknown>;
         const value = module[property];
         return typeof value === 'function' ? value.bind(module) : value;
       }
-      return undefined;
+      const app = current.app as Record<PropertyKey, unknown>;
+      const value = app[property];
+      return typeof value === 'function' ? value.bind(app) : value;
     },
   });
 }
@@ -214,7 +235,7 @@ function withOverrides(modules: readonly AnyModule[], overrides: Readonly<Record
   });
 }
 
-function moduleHandle(name: string, parts: ScenarioApp): ModuleHandle<unknown> {
+function moduleHandle(name: string, parts: HarnessParts): ModuleHandle<unknown> {
   if (!parts.local.some((module) => module.name === name)) throw new Error(`Module "${name}" does not run in this app (it runs ${parts.local.map((module) => module.name).join(', ')})`);
   const view = parts.viewOf(name);
   const deps = new Proxy({}, { get: (_target, property) => (typeof property === 'string' ? view[property] : undefined) });
@@ -234,6 +255,7 @@ function moduleHandle(name: string, parts: ScenarioApp): ModuleHandle<unknown> {
     get logger() {
       return view.logger as Logger;
     },
+    handler: (event, subscription) => parts.handlerOf(name, subscription ?? event.name) as never,
   };
 }
 
