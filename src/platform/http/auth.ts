@@ -37,6 +37,10 @@ export async function authenticated(request: FastifyRequest): Promise<void> {
   try {
     claims = await request.jwtVerify<{ sub?: unknown; roles?: unknown }>();
   } catch (error) {
+    // An expired token is the one a person can fix by getting a new one: say so, rather than "not valid".
+    if ((error as { code?: unknown }).code === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED') {
+      throw new AppError('unauthenticated', 'TOKEN_EXPIRED', `The bearer token expired${expiryOf(request)}; get a new token and send that`, { cause: error });
+    }
     throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'A valid bearer token is required', { cause: error });
   }
   if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
@@ -44,6 +48,12 @@ export async function authenticated(request: FastifyRequest): Promise<void> {
   }
   const roles = Array.isArray(claims.roles) ? claims.roles.filter((role): role is string => typeof role === 'string') : [];
   request.caller = { id: claims.sub, roles, isAdmin: roles.includes(ADMIN_ROLE) };
+}
+
+/** " at <time>" from the token's `exp` claim, read without verifying (it was verified up to its expiry). */
+function expiryOf(request: FastifyRequest): string {
+  const decoded = request.server.jwt.decode<{ exp?: unknown }>(request.headers.authorization?.replace(/^Bearer\s+/i, '') ?? '');
+  return typeof decoded?.exp === 'number' ? ` at ${new Date(decoded.exp * 1000).toISOString()}` : '';
 }
 
 /** An onRequest hook: a valid token with the admin role. Without a token 401, without the role 403. */
