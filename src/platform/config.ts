@@ -84,6 +84,13 @@ export const ConfigSchema = Type.Object({
     default: 1000,
     description: 'Fallback poll for new events. Delivery is pushed; this only bounds the delay when a wake-up is missed.',
   }),
+  EVENTS_NATS_PARTITIONS: Type.Integer({
+    minimum: 1,
+    maximum: 256,
+    default: 4,
+    description:
+      'Partitions of each event\'s NATS subjects, by key: a receiver per partition and subscription stores in parallel, keeping per-key order. The same value in every process; change it only once the receivers have caught up.',
+  }),
   ORDER_PENDING_TIMEOUT_MS: Type.Integer({
     minimum: 1000,
     maximum: 30 * 86_400_000,
@@ -137,6 +144,7 @@ export interface Config {
     readonly batchSize: number;
     readonly pollIntervalMs: number;
     readonly retentionMs: number;
+    readonly natsPartitions: number;
   };
 }
 
@@ -207,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
       batchSize: config.EVENTS_BATCH_SIZE,
       pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
       retentionMs: config.EVENTS_RETENTION_HOURS * 3_600_000,
+      natsPartitions: config.EVENTS_NATS_PARTITIONS,
     },
   };
 }

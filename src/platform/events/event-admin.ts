@@ -96,17 +96,41 @@ export class EventAdmin {
     );
   }
 
-  /** Reports each subscription's backlog as gauges, read at every scrape or export. */
+  /**
+   * How far behind each local producer's NATS relay is: the events of its outbox past the relay's cursor (all of
+   * them, crossing or not: the relay passes over the others as it goes) and the age of the oldest. While NATS is
+   * away this grows; once it is back the relay catches up and it falls to zero.
+   */
+  async relayStatus(): Promise<Array<{ module: string; pending: number; oldestUnsentAgeMs: number }>> {
+    return Promise.all(
+      this.#relayed.map(async (producer) => {
+        const schema = sql.raw(ident(schemaName(producer)));
+        const { rows } = await sql<{ pending: number; oldest: Date | null }>`
+          select count(*)::int as pending, min(o.occurred_at) as oldest
+          from ${schema}.seams_relay_cursors c join ${schema}.seams_outbox o on (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)`.execute(this.#dbOf(producer));
+        const row = rows[0]!;
+        return { module: producer, pending: row.pending, oldestUnsentAgeMs: row.oldest ? Math.max(0, Date.now() - row.oldest.getTime()) : 0 };
+      }),
+    );
+  }
+
+  /** Reports each subscription's backlog, and each NATS relay's, as gauges, read at every scrape or export. */
   observeLag(meter: Meter): void {
     const age = meter.createObservableGauge('seams_events_outbox_lag_seconds', { description: 'Age of the oldest event a subscription has not handled yet.' });
     const pending = meter.createObservableGauge('seams_events_pending', { description: 'Events a subscription has not read yet.' });
+    const relayAge = meter.createObservableGauge('seams_events_relay_lag_seconds', { description: "Age of the oldest event in a producer's outbox that its NATS relay has not sent yet." });
+    const relayPending = meter.createObservableGauge('seams_events_relay_pending', { description: "Events in a producer's outbox that its NATS relay has not passed yet." });
     meter.addBatchObservableCallback(async (result) => {
       for (const status of await this.status()) {
         const attributes = { subscription: status.subscription, module: status.module };
         result.observe(age, status.oldestUnhandledAgeMs / 1000, attributes);
         result.observe(pending, status.pending, attributes);
       }
-    }, [age, pending]);
+      for (const relay of await this.relayStatus()) {
+        result.observe(relayAge, relay.oldestUnsentAgeMs / 1000, { module: relay.module });
+        result.observe(relayPending, relay.pending, { module: relay.module });
+      }
+    }, [age, pending, relayAge, relayPending]);
   }
 
   async deadLetters(filter: { module?: string; subscription?: string } = {}): Promise<DeadLetter[]> {

@@ -10,8 +10,10 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
  *   failed event with the same key, or dead;
  * - `seams_received` (0002): events of producers in other processes, as they arrived over NATS, in the outbox's shape
  *   so a subscription can read it instead of an outbox (see docs/events.md, "Across processes");
- * - `seams_relay_cursors` (0002): how far the NATS relay has published the module's own outbox.
- * - `deliver_at` (0004): an event published with a due time (`clock.at`); a subscriber that reads it early parks it
+ * - `seams_relay_cursors` (0002): how far the NATS relay has published the module's own outbox;
+ * - `seams_received_positions` (0005): for each subscription and partition of subjects received over NATS, the stream
+ *   sequence of the last message stored in `seams_received`; the receiver reads on from there;
+ * - `deliver_at` (0006): an event published with a due time (`clock.at`); a subscriber that reads it early parks it
  *   as `scheduled` until then.
  * Versioned like any migration, with a history table of their own so they never mix with the module's migrations.
  */
@@ -121,7 +123,24 @@ const migrations: Record<string, Migration> = {
       }
     },
   },
-  '0004_events_due_later': {
+  '0005_nats_received_positions': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // The subscriber keeps its own place in the producer's stream, moved in the statement that stores a batch, so
+      // NATS never has to redeliver in order (see nats-receiver.ts). stored_at and arrived_at say how long an event
+      // spent on the way: in the stream (stored_at, the stream's clock) and waiting to be stored (arrived_at).
+      await sql`
+        create table seams_received_positions (
+          subscription text not null,
+          partition integer not null,
+          stream_seq bigint not null default 0,
+          updated_at timestamptz not null default now(),
+          primary key (subscription, partition)
+        )`.execute(db);
+      await sql`alter table seams_received add column stored_at timestamptz, add column arrived_at timestamptz`.execute(db);
+    },
+  },
+  '0006_events_due_later': {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async up(db: Kysely<any>) {
       // A deadline is an event with a due time, in the same outbox as every other event, so it commits with the
