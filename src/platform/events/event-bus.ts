@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import type { SubscriptionWorker } from './subscription-worker.ts';
 
@@ -59,7 +60,16 @@ export interface EventBusOptions {
   readonly pollIntervalMs: number;
   readonly metrics: EventMetrics;
   readonly logger: Logger;
+  /** When it jumps (a test clock moved forward), every worker looks at once for events that became due. */
+  readonly clock?: Clock;
 }
+
+/**
+ * Something may have changed in the event logs: a local commit published events, another instance or NATS told of
+ * new ones, or a subscription's batch committed what its handler did. For observers such as the test harness's
+ * scenarios, which look again at each signal instead of polling.
+ */
+export type EventActivityListener = () => void;
 
 /**
  * Decides when each subscription worker runs. Delivery is pushed: a commit that published events wakes the local
@@ -89,13 +99,26 @@ export class EventBus {
   /** Every log that changed here: what an instance that starts listening is told to look at (see #setOthersListen). */
   readonly #changedLogs = new Set<string>();
   #stopped = false;
+  readonly #activity = new Set<EventActivityListener>();
+  #stopClockListener: (() => void) | undefined;
 
   constructor(options: EventBusOptions) {
     this.#o = options;
-    this.#schedulers = options.workers.map(({ producer, worker }) => new WorkerScheduler(producer, worker, options));
+    this.#schedulers = options.workers.map(({ producer, worker }) => new WorkerScheduler(producer, worker, options, () => this.#signal()));
+  }
+
+  /** Calls `listener` at each {@link EventActivityListener} signal until the returned function is called. */
+  onActivity(listener: EventActivityListener): () => void {
+    this.#activity.add(listener);
+    return () => void this.#activity.delete(listener);
+  }
+
+  #signal(): void {
+    for (const listener of this.#activity) listener();
   }
 
   async start(): Promise<void> {
+    this.#stopClockListener = this.#o.clock?.onJump(() => this.wakeAll());
     this.#notifier = new pg.Pool({ connectionString: this.#o.adminUrl, max: 1, application_name: 'seams:events-notify' });
     this.#notifier.on('error', (error) => this.#o.logger.warn({ err: error }, 'event notifier connection failed'));
     // Even with no runner of its own: to hear that another instance started listening (see #othersListen).
@@ -120,6 +143,7 @@ export class EventBus {
   logChanged(producer: string): void {
     this.#wake(producer);
     this.#changedLogs.add(producer);
+    this.#signal();
     if (!this.#othersListen) return;
     this.#pendingNotify.add(producer);
     // Outside the trace of whichever request happened to commit: the notification serves every trace at once.
@@ -133,6 +157,7 @@ export class EventBus {
   /** Waits for running batches to finish; no new batch starts. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopClockListener?.();
     clearInterval(this.#pollTimer);
     clearTimeout(this.#notifyTimer);
     await Promise.all(this.#schedulers.map((scheduler) => scheduler.stop()));
@@ -211,6 +236,7 @@ export class EventBus {
       this.#heard += 1;
       this.#setOthersListen(true);
       for (const producer of producers) this.#wake(producer);
+      this.#signal();
     });
     try {
       await client.connect();
@@ -242,11 +268,13 @@ class WorkerScheduler {
   #hiddenSince: number | undefined;
   #failures = 0;
   #stopped = false;
+  readonly #changed: () => void;
 
-  constructor(producer: string, worker: BatchRunner, options: EventBusOptions) {
+  constructor(producer: string, worker: BatchRunner, options: EventBusOptions, changed: () => void) {
     this.producer = producer;
     this.#worker = worker;
     this.#o = options;
+    this.#changed = changed;
   }
 
   wake(): void {
@@ -277,6 +305,7 @@ class WorkerScheduler {
         const outcome = await this.#worker.runBatch();
         const took = performance.now() - started;
         this.#failures = 0;
+        if (outcome.changed) this.#changed();
         if (outcome.full) this.#again = true;
         else if (this.#again && (outcome.events ?? 0) >= COALESCE_FROM_EVENTS && took <= COALESCE_MAX_MS) {
           await new Promise((resolve) => setTimeout(resolve, took));

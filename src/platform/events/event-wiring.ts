@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
 import { schemaName } from '../db/database-names.ts';
 import type { AnyModule } from '../modules/define-module.ts';
 import { producerOf } from './event-definition.ts';
@@ -62,6 +63,8 @@ export interface EventWiringOptions {
   readonly natsPartitions?: number;
   /** How long streams keep events (EVENTS_RETENTION_HOURS). */
   readonly retentionMs?: number;
+  /** Decides when events published with a due time are due (the system clock unless a test's). */
+  readonly clock?: Clock;
 }
 
 /** Builds a worker for each partition of each local subscription, creates their cursors, and the bus that drives them. */
@@ -89,6 +92,7 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
         batchSize: options.batchSize,
         metrics: options.metrics,
         logger: options.logger.child({ module: info.module, subscription: info.subscription }),
+        ...(options.clock ? { clock: options.clock } : {}),
       });
       await worker.ensureCursor(info.producer);
       workers.push({ producer: info.source === 'received' ? receivedLog(info.module) : info.producer, worker });
@@ -101,6 +105,7 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
     pollIntervalMs: options.pollIntervalMs,
     metrics: options.metrics,
     logger: options.logger,
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(transport ? { transport } : {}),
   });
   return bus;
