@@ -82,9 +82,9 @@ const breaking: ReadonlyArray<{ kind: string; edits: Edit[]; event: string; mess
   },
   {
     kind: 'narrowing an enum',
-    edits: [[ORDERING, "Type.Union([Type.Literal('out_of_stock'), Type.Literal('payment_declined')])", "Type.Union([Type.Literal('out_of_stock')])"]],
+    edits: [[ORDERING, "Type.Literal('payment_declined'), Type.Literal('expired')])", "Type.Literal('payment_declined')])"]],
     event: 'ordering.OrderCancelled.v1.json',
-    message: 'BREAKING ordering.OrderCancelled v1, field reason: enum narrowed: no longer allows "payment_declined"',
+    message: 'BREAKING ordering.OrderCancelled v1, field reason: enum narrowed: no longer allows "expired"',
   },
   {
     kind: 'narrowing a pattern',

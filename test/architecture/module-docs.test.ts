@@ -74,7 +74,7 @@ describe('docs/modules.md, generated from the manifests', () => {
   it('gives each published event its version, schema and consumers', () => {
     const ordering = section(docs, 'ordering');
     expect(ordering).toContain('#### `ordering.OrderCancelled` v1');
-    expect(ordering).toContain('| `reason` | one of "out_of_stock", "payment_declined" | yes |');
+    expect(ordering).toContain('| `reason` | one of "out_of_stock", "payment_declined", "expired" | yes |');
     expect(ordering).toContain('| `paymentMethod` | string | no |');
     // The newest version, with who takes which version and the versions before it.
     const placed = ordering.slice(ordering.indexOf('#### `ordering.OrderPlaced` v2'));
