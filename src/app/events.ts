@@ -46,6 +46,7 @@ export async function startEventDelivery(
     topology: options.eventTopology,
     natsUrl: config.natsUrl,
     retentionMs: config.events.retentionMs,
+    availability: databases.availability,
   });
   app.addHook('onReady', () => bus.start());
   return bus;

@@ -61,6 +61,13 @@ export const ConfigSchema = Type.Object({
     }),
   ),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Connections in each module\'s pool.' }),
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({
+    minimum: 50,
+    maximum: 60_000,
+    default: 750,
+    description:
+      'Longest wait for a database connection, new or from a pool: past it (or at once when the database refuses) a request answers 503 DATABASE_UNAVAILABLE with Retry-After.',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 60000,
@@ -118,6 +125,7 @@ export interface Config {
   readonly remote: { readonly timeoutMs: number; readonly retries: number };
   readonly natsUrl: string | undefined;
   readonly dbPoolMax: number;
+  readonly dbConnectTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly jwtSecret: string | undefined;
   readonly otel: { readonly endpoint: string | undefined; readonly serviceName: string; readonly disabled: boolean };
@@ -187,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     remote: { timeoutMs: config.REMOTE_TIMEOUT_MS, retries: config.REMOTE_RETRIES },
     natsUrl: config.NATS_URL,
     dbPoolMax: config.DB_POOL_MAX,
+    dbConnectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     jwtSecret: config.JWT_SECRET,
     otel: { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, disabled: config.OTEL_SDK_DISABLED === 'true' },

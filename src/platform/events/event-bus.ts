@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type DatabaseAvailability } from '../db/database-availability.ts';
+import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import type { SubscriptionWorker } from './subscription-worker.ts';
 
@@ -19,6 +21,11 @@ const HIDDEN_RECHECK_MS = 1;
 const HIDDEN_RECHECK_FAST_MS = 10;
 const HIDDEN_FAST_FOR_MS = 1000;
 const LISTEN_RECONNECT_MS = 1000;
+/**
+ * While the database is away, a worker tries again at most this often: cheap (the connection is refused at once), and
+ * the outage's end wakes every worker anyway (DatabaseAvailability.onRecovered).
+ */
+const UNAVAILABLE_RETRY_MAX_MS = 2000;
 
 /** The bus's name for a module's `seams_received` log (module names cannot contain a colon). */
 export function receivedLog(module: string): string {
@@ -48,6 +55,8 @@ export interface EventBusOptions {
   readonly pollIntervalMs: number;
   readonly metrics: EventMetrics;
   readonly logger: Logger;
+  /** Told of connections that fail because the database is away, which it then logs once per outage. */
+  readonly availability?: DatabaseAvailability;
 }
 
 /**
@@ -73,8 +82,10 @@ export class EventBus {
 
   async start(): Promise<void> {
     if (this.#schedulers.length > 0) await this.#listen();
-    this.#notifier = new pg.Pool({ connectionString: this.#o.adminUrl, max: 1, application_name: 'seams:events-notify' });
-    this.#notifier.on('error', (error) => this.#o.logger.warn({ err: error }, 'event notifier connection failed'));
+    this.#notifier = new pg.Pool({ connectionString: this.#o.adminUrl, max: 1, application_name: 'seams:events-notify', connectionTimeoutMillis: this.#connectTimeoutMs });
+    this.#notifier.on('error', (error) => {
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'event notifier connection failed');
+    });
     this.#pollTimer = setInterval(() => this.wakeAll(), this.#o.pollIntervalMs);
     this.#pollTimer.unref();
     this.#o.transport?.start();
@@ -110,6 +121,15 @@ export class EventBus {
     await this.#notifier?.end().catch(() => undefined);
   }
 
+  get #connectTimeoutMs(): number {
+    return this.#o.availability?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  }
+
+  /** True when the error means the database is away: then DatabaseAvailability has said so, once. */
+  #outage(error: unknown): boolean {
+    return this.#o.availability ? this.#o.availability.failed(this.#o.adminUrl, error) : false;
+  }
+
   #wake(producer: string): void {
     for (const scheduler of this.#schedulers) if (scheduler.producer === producer) scheduler.wake();
   }
@@ -123,19 +143,19 @@ export class EventBus {
       await this.#notifier.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.#instance, producers })]);
     } catch (error) {
       // Other instances still find the events on their next poll.
-      this.#o.logger.warn({ err: error }, 'could not notify other instances of new events');
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'could not notify other instances of new events');
     }
   }
 
   async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#o.adminUrl, application_name: 'seams:events-listen' });
+    const client = new pg.Client({ connectionString: this.#o.adminUrl, application_name: 'seams:events-listen', connectionTimeoutMillis: this.#connectTimeoutMs });
     const retry = () => {
       if (this.#stopped) return;
       this.#listener = undefined;
       setTimeout(() => void this.#listen().catch(() => undefined), LISTEN_RECONNECT_MS).unref();
     };
     client.on('error', (error) => {
-      this.#o.logger.warn({ err: error }, 'event listener connection lost; polling until it is back');
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'event listener connection lost; polling until it is back');
       retry();
     });
     client.on('notification', (message) => {
@@ -151,7 +171,7 @@ export class EventBus {
       // Anything published while we were not listening.
       this.wakeAll();
     } catch (error) {
-      this.#o.logger.warn({ err: error }, 'could not listen for events from other instances; polling');
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'could not listen for events from other instances; polling');
       await client.end().catch(() => undefined);
       retry();
     }
@@ -217,6 +237,11 @@ class WorkerScheduler {
         if (outcome.nextRetryInMs !== undefined) this.#after(outcome.nextRetryInMs);
       } catch (error) {
         this.#failures += 1;
+        if (isDatabaseUnavailable(error)) {
+          // Told once per outage by DatabaseAvailability; the outage's end wakes this worker at once.
+          this.#after(Math.min(UNAVAILABLE_RETRY_MAX_MS, 100 * 2 ** Math.min(this.#failures, 5)));
+          return;
+        }
         this.#o.logger.error({ err: error, module: this.#worker.module, subscription: this.#worker.subscription }, 'event delivery batch failed');
         this.#after(Math.min(this.#o.pollIntervalMs, 50 * 2 ** Math.min(this.#failures, 6)));
         return;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { DatabaseAvailability } from '../db/database-availability.ts';
 import { schemaName } from '../db/database-names.ts';
 import type { AnyModule } from '../modules/define-module.ts';
 import { producerOf } from './event-definition.ts';
@@ -60,6 +61,8 @@ export interface EventWiringOptions {
   readonly natsUrl?: string | undefined;
   /** How long streams keep events (EVENTS_RETENTION_HOURS). */
   readonly retentionMs?: number;
+  /** Told of database outages, which it logs once each; its recoveries wake every worker. */
+  readonly availability?: DatabaseAvailability;
 }
 
 /** Builds a worker for each partition of each local subscription, creates their cursors, and the bus that drives them. */
@@ -100,6 +103,8 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
     metrics: options.metrics,
     logger: options.logger,
     ...(transport ? { transport } : {}),
+    ...(options.availability ? { availability: options.availability } : {}),
   });
+  options.availability?.onRecovered(() => bus.wakeAll());
   return bus;
 }

@@ -3,6 +3,8 @@ import { nanos } from '@nats-io/transport-node';
 import { sql, type Kysely } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type DatabaseAvailability } from '../db/database-availability.ts';
+import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import { durableName, ensureStream, isNotFound, streamConfig, streamName, subjectsOfEvent, type NatsLink } from './nats-connection.ts';
 import type { RelayedEvent } from './nats-relay.ts';
 
@@ -124,7 +126,8 @@ export class NatsReceiver {
       } catch (error) {
         if (this.#stopped) break;
         this.#failures += 1;
-        o.logger.warn({ err: error, subscription: o.subscription }, 'receiving events from NATS failed; trying again');
+        // A database outage is logged once, by DatabaseAvailability; this loop only waits it out.
+        if (!isDatabaseUnavailable(error)) o.logger.warn({ err: error }, 'receiving events from NATS failed; trying again');
         await this.#sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.#failures, 8)));
       }
     }
@@ -155,7 +158,7 @@ export class NatsReceiver {
     } catch (error) {
       this.#failures += 1;
       const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.#failures, 8));
-      o.logger.warn({ err: error, eventId: event.id, subscription: o.subscription, retryInMs: delay }, 'could not store an event received from NATS; NATS delivers it again');
+      if (!isDatabaseUnavailable(error)) o.logger.warn({ err: error, eventId: event.id, retryInMs: delay }, 'could not store an event received from NATS; NATS delivers it again');
       message.nak(delay);
       return;
     }
@@ -200,11 +203,13 @@ export class ReceiverLeases {
   readonly #url: string;
   readonly #logger: Logger;
   readonly #held = new Set<string>();
+  readonly #availability: DatabaseAvailability | undefined;
   #client: Promise<pg.Client> | undefined;
 
-  constructor(url: string, logger: Logger) {
+  constructor(url: string, logger: Logger, availability?: DatabaseAvailability) {
     this.#url = url;
     this.#logger = logger;
+    this.#availability = availability;
   }
 
   holds(key: string): boolean {
@@ -234,9 +239,13 @@ export class ReceiverLeases {
 
   #connection(): Promise<pg.Client> {
     this.#client ??= (async () => {
-      const client = new pg.Client({ connectionString: this.#url, application_name: 'seams:nats-leases' });
+      const client = new pg.Client({
+        connectionString: this.#url,
+        application_name: 'seams:nats-leases',
+        connectionTimeoutMillis: this.#availability?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      });
       client.on('error', (error) => {
-        this.#logger.warn({ err: error }, 'lost the connection that holds the NATS consumer leases; taking them again');
+        if (!this.#availability?.failed(this.#url, error)) this.#logger.warn({ err: error }, 'lost the connection that holds the NATS consumer leases; taking them again');
         this.#held.clear();
         this.#client = undefined;
       });
@@ -245,6 +254,7 @@ export class ReceiverLeases {
         return client;
       } catch (error) {
         this.#client = undefined;
+        this.#availability?.failed(this.#url, error);
         throw error;
       }
     })();

@@ -153,7 +153,7 @@ export class NatsRelay {
       this.#streamReady = false;
       return this.#retryLater(failed);
     }
-    if (this.#failures > 0) o.logger.info({ producer: o.producer }, 'relaying events to NATS again');
+    if (this.#failures > 0) o.logger.info('relaying events to NATS again');
     this.#failures = 0;
     return { busy: false, full, hiddenBehindOpenTransaction: after.hidden, nextRetryInMs: undefined };
   }
@@ -197,7 +197,7 @@ export class NatsRelay {
     if (error !== undefined) {
       // Once per outage at warn: while NATS is away this runs every few seconds.
       const log = this.#failures === 1 ? this.#o.logger.warn.bind(this.#o.logger) : this.#o.logger.debug.bind(this.#o.logger);
-      log({ err: error, producer: this.#o.producer, retryInMs: delay }, 'could not relay events to NATS; they stay in the outbox and are sent when it is back');
+      log({ err: error, retryInMs: delay }, 'could not relay events to NATS; they stay in the outbox and are sent when it is back');
     }
     return { busy: false, full: false, hiddenBehindOpenTransaction: false, nextRetryInMs: delay };
   }

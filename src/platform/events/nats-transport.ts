@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { DatabaseAvailability } from '../db/database-availability.ts';
 import { receivedLog, type BatchRunner, type EventBus, type EventTransport } from './event-bus.ts';
 import type { EventTopology } from './event-topology.ts';
 import { NatsLink } from './nats-connection.ts';
@@ -17,6 +18,7 @@ export interface NatsTransportOptions {
   readonly pollIntervalMs: number;
   readonly retentionMs?: number;
   readonly logger: Logger;
+  readonly availability?: DatabaseAvailability;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function createNatsTransport(
     runners.push({ producer: plan.producer, worker: relay });
   }
 
-  const leases = new ReceiverLeases(options.adminUrl, logger);
+  const leases = new ReceiverLeases(options.adminUrl, logger, options.availability);
   const receivers = topology.receivers.map(
     (plan) =>
       new NatsReceiver({

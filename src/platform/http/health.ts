@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import type { ModuleRouter } from './module-router.ts';
 import { sendProblem } from './error-handler.ts';
 import { problem, ProblemSchema } from './problem.ts';
@@ -25,7 +26,9 @@ export function healthRoutes(app: ModuleRouter, checks: Record<string, Readiness
           try {
             await withTimeout(check(), READY_TIMEOUT_MS);
           } catch (error) {
-            request.log.warn({ err: error, check: name }, 'readiness check failed');
+            // A database outage is told once, when it starts; probes every few seconds would repeat it.
+            if (isDatabaseUnavailable(error)) request.log.debug({ err: error, check: name }, 'readiness check failed');
+            else request.log.warn({ err: error, check: name }, 'readiness check failed');
             failures.push(name);
           }
         }),

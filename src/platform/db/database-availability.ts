@@ -1,0 +1,114 @@
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { databaseNameOf } from './database-names.ts';
+import { isDatabaseUnavailable } from './database-unavailable.ts';
+
+/** How long a connection attempt may take, on every pool and client: a request learns of an outage within this. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 750;
+/** While a database is away, it is probed this often; its return is noticed within about this long. */
+const PROBE_INTERVAL_MS = 500;
+
+/**
+ * Which databases are unreachable right now. An outage is told once: one warning when the first failure is seen
+ * (from any pool, client or worker), one info when a probe connects again, whatever the number of requests that failed
+ * in between. Those requests answer 503 and log nothing more; event workers slow down until `onRecovered` wakes them.
+ */
+export class DatabaseAvailability {
+  readonly #logger: Logger;
+  readonly #connectTimeoutMs: number;
+  readonly #down = new Map<string, { since: number; probe: NodeJS.Timeout; probing: boolean }>();
+  readonly #recovered = new Set<() => void>();
+  #closed = false;
+
+  constructor(options: { logger: Logger; connectTimeoutMs: number }) {
+    this.#logger = options.logger;
+    this.#connectTimeoutMs = options.connectTimeoutMs;
+  }
+
+  get connectTimeoutMs(): number {
+    return this.#connectTimeoutMs;
+  }
+
+  /** Whether any database is known to be away. */
+  get anyDown(): boolean {
+    return this.#down.size > 0;
+  }
+
+  /**
+   * Looks at an error from the database at `url`: if it means the database is unreachable, records the outage (the
+   * first time, with a warning) and returns true. Any other error returns false and is the caller's to report.
+   */
+  failed(url: string, error: unknown): boolean {
+    if (!isDatabaseUnavailable(error)) return false;
+    if (this.#closed || this.#down.has(url)) return true;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#logger.warn({ database: databaseNameOf(url), reason }, 'database unavailable; requests that need it answer 503 until it is back');
+    const probe = setInterval(() => void this.#probe(url), PROBE_INTERVAL_MS);
+    probe.unref();
+    this.#down.set(url, { since: Date.now(), probe, probing: false });
+    return true;
+  }
+
+  /** Called once per outage that ends, after the info line. */
+  onRecovered(listener: () => void): void {
+    this.#recovered.add(listener);
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const { probe } of this.#down.values()) clearInterval(probe);
+    this.#down.clear();
+  }
+
+  /** The pool settings every pool and client of Seams takes: no connection attempt or pool wait without a limit. */
+  clientOptions(): Pick<pg.PoolConfig, 'connectionTimeoutMillis'> {
+    return { connectionTimeoutMillis: this.#connectTimeoutMs };
+  }
+
+  /**
+   * Watches a pool: its failures to connect and its connections that break are told to {@link failed} (and, if they
+   * are not an outage, logged as before). Wraps `connect`, through which every query of the pool goes.
+   */
+  watchPool(pool: pg.Pool, url: string): void {
+    const other = (error: Error) => {
+      if (!this.failed(url, error)) this.#logger.warn({ err: error }, 'database connection lost');
+    };
+    pool.on('error', other);
+    pool.on('connect', (client) => client.on('error', other));
+    const connect = pool.connect.bind(pool) as (callback?: (error: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => Promise<pg.PoolClient> | void;
+    pool.connect = ((callback?: (error: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => {
+      if (callback) {
+        return connect((error, client, done) => {
+          if (error) this.failed(url, error);
+          callback(error, client, done);
+        });
+      }
+      return (connect() as Promise<pg.PoolClient>).catch((error: unknown) => {
+        this.failed(url, error);
+        throw error;
+      });
+    }) as typeof pool.connect;
+  }
+
+  async #probe(url: string): Promise<void> {
+    const outage = this.#down.get(url);
+    if (!outage || outage.probing || this.#closed) return;
+    outage.probing = true;
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: this.#connectTimeoutMs, application_name: 'seams:probe' });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('select 1');
+    } catch {
+      return;
+    } finally {
+      outage.probing = false;
+      await client.end().catch(() => undefined);
+    }
+    if (this.#down.get(url) !== outage) return;
+    clearInterval(outage.probe);
+    this.#down.delete(url);
+    this.#logger.info({ database: databaseNameOf(url), downForMs: Date.now() - outage.since }, 'database available again');
+    for (const listener of this.#recovered) listener();
+  }
+}
