@@ -5,6 +5,8 @@ import { isDatabaseUnavailable } from './database-unavailable.ts';
 
 /** How long a connection attempt may take, on every pool and client: a request learns of an outage within this. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 750;
+/** Start-up's own connections (provisioning, migrations' checks): a cold server may be slow, but never forever. */
+export const STARTUP_CONNECT_TIMEOUT_MS = 10_000;
 /** While a database is away, it is probed this often; its return is noticed within about this long. */
 const PROBE_INTERVAL_MS = 500;
 
