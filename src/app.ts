@@ -43,7 +43,7 @@ export interface AppOptions {
  */
 export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const { config, logger } = options;
-  if (!config.jwtSecret) throw new ConfigError(['JWT_SECRET is not set: expected a string of at least 32 characters']);
+  if (!config.jwtSecret && !config.jwt.jwksUrl) throw new ConfigError(['JWT_SECRET is not set (nor JWT_JWKS_URL): expected a string of at least 32 characters']);
   const { topology, placement, sharesLog } = placeLocalModules(options);
   const local = topology.local;
   // Which events cross processes (over NATS); fails here, before any database work, if they do and NATS_URL is unset.
@@ -54,7 +54,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const delivery: { bus?: EventBus } = {};
   const databases = await openDatabases({ placement, config, logger, migrations: migrationSourceOf(options), readsOutbox: sharesLog, delivery });
 
-  const app = await createHttpServer({ logger, jwtSecret: config.jwtSecret, meter: metrics.meter('seams.http'), docsAssets: options.assetDirectories?.['swagger-ui'] });
+  const app = await createHttpServer({ logger, auth: { secret: config.jwtSecret, ...config.jwt }, meter: metrics.meter('seams.http'), docsAssets: options.assetDirectories?.['swagger-ui'] });
   app.addHook('onClose', async () => {
     // Stop delivering before the pools the handlers write through go away.
     await delivery.bus?.stop();

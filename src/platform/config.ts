@@ -78,9 +78,39 @@ export const ConfigSchema = Type.Object({
     Type.String({
       minLength: 32,
       description:
-        'HS256 secret that signs and verifies bearer tokens. Unset with the embedded database: a development secret is generated into DATA_DIR. Required with DATABASE_URL.',
+        'HS256 secret that signs and verifies bearer tokens, for development and tests. Unset with the embedded database: a development secret is generated into DATA_DIR. Required with DATABASE_URL unless JWT_JWKS_URL is set (then unused for verifying).',
     }),
   ),
+  JWT_JWKS_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        "An identity provider's JSON Web Key Set (Keycloak, Auth0, Entra ID: `https://…/.well-known/jwks.json` or the provider's `jwks_uri`). Set: bearer tokens must be signed RS256 or ES256 by one of its keys, picked by `kid`; JWT_SECRET no longer verifies them. Keys are cached; an unknown `kid` refetches the set once.",
+    }),
+  ),
+  JWT_JWKS_COOLDOWN_MS: Type.Integer({
+    minimum: 0,
+    maximum: 3_600_000,
+    default: 30_000,
+    description: 'Shortest time between two fetches of JWT_JWKS_URL, so tokens with made-up `kid`s cannot flood the identity provider.',
+  }),
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1, description: 'Set: a token\'s `iss` must be exactly this.' })),
+  JWT_AUDIENCE: Type.Optional(
+    Type.String({ minLength: 1, description: 'Set: a token\'s `aud` must contain this (or one of these, comma-separated).' }),
+  ),
+  JWT_MAX_AGE: Type.Integer({
+    minimum: 60,
+    maximum: 31_536_000,
+    default: 86_400,
+    description:
+      'Longest accepted token lifetime in seconds, from `iat`: a token whose `exp` is further from its `iat`, or issued longer ago, is refused. Tokens need `exp` and `iat`.',
+  }),
+  JWT_CLOCK_TOLERANCE_S: Type.Integer({ minimum: 0, maximum: 30, default: 5, description: 'Seconds of clock skew allowed when checking `exp`, `nbf` and `iat`.' }),
+  JWT_ROLES_CLAIM: Type.String({
+    minLength: 1,
+    default: 'roles',
+    description: 'The claim that lists the caller\'s roles (`admin` among them for admins): a name (`roles`, `https://example.com/roles`) or a dotted path (`realm_access.roles`).',
+  }),
   EVENTS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Attempts per event and subscription before it becomes a dead letter.' }),
   EVENTS_RETRY_BASE_MS: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 1000, description: 'First retry delay; doubles per attempt, with jitter.' }),
   EVENTS_RETRY_MAX_MS: Type.Integer({ minimum: 1, maximum: 86_400_000, default: 300_000, description: 'Longest retry delay.' }),
@@ -128,6 +158,15 @@ export interface Config {
   readonly dbConnectTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly jwtSecret: string | undefined;
+  readonly jwt: {
+    readonly jwksUrl: string | undefined;
+    readonly jwksCooldownMs: number;
+    readonly issuer: string | undefined;
+    readonly audiences: readonly string[];
+    readonly maxAgeSeconds: number;
+    readonly clockToleranceSeconds: number;
+    readonly rolesClaim: string;
+  };
   readonly otel: { readonly endpoint: string | undefined; readonly serviceName: string; readonly disabled: boolean };
   readonly events: {
     readonly maxAttempts: number;
@@ -198,6 +237,15 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     dbConnectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     jwtSecret: config.JWT_SECRET,
+    jwt: {
+      jwksUrl: config.JWT_JWKS_URL,
+      jwksCooldownMs: config.JWT_JWKS_COOLDOWN_MS,
+      issuer: config.JWT_ISSUER,
+      audiences: (config.JWT_AUDIENCE ?? '').split(',').map((audience) => audience.trim()).filter(Boolean),
+      maxAgeSeconds: config.JWT_MAX_AGE,
+      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
+      rolesClaim: config.JWT_ROLES_CLAIM,
+    },
     otel: { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, disabled: config.OTEL_SDK_DISABLED === 'true' },
     events: {
       maxAttempts: config.EVENTS_MAX_ATTEMPTS,

@@ -1,9 +1,11 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyRequest } from 'fastify';
+import type { JWTPayload } from 'jose';
 import { AppError } from '../errors.ts';
 import type { ModuleRouter } from './module-router.ts';
+import { createTokenVerifier, type TokenSettings, type TokenVerifier } from './token-verifier.ts';
 
-/** Who is calling: the `sub` and `roles` claims of a verified bearer token. */
+/** Who is calling: the `sub` and roles claims of a verified bearer token. */
 export interface Caller {
   readonly id: string;
   readonly roles: readonly string[];
@@ -22,28 +24,69 @@ declare module 'fastify' {
     /** Set by the `authenticated`/`adminOnly` guards; absent on public routes. */
     caller?: Caller;
   }
+  interface FastifyInstance {
+    /** Checks a bearer token and says who it names (installAuth). */
+    readonly callerFromToken: (token: string) => Promise<Caller>;
+  }
 }
 
 export const ADMIN_ROLE = 'admin';
 
-/** Bearer JWTs signed with HS256 and the configured secret. Routes opt in with {@link authenticated} or {@link adminOnly}. */
-export async function installAuth(app: ModuleRouter, secret: string): Promise<void> {
-  await app.register(fastifyJwt, { secret, sign: { algorithm: 'HS256', expiresIn: '30d' }, verify: { algorithms: ['HS256'] } });
+export interface AuthSettings extends TokenSettings {
+  /** The claim that lists the caller's roles: a top-level name (`roles`, `https://example.com/roles`) or a dotted path (`realm_access.roles`). */
+  readonly rolesClaim: string;
+}
+
+/**
+ * Bearer JWTs: verified against an identity provider's key set (JWT_JWKS_URL, RS256/ES256) or, in development and
+ * tests, the HS256 secret, with exp, iat and their span, and iss/aud when configured. Routes opt in with
+ * {@link authenticated} or {@link adminOnly}. With a secret, `app.jwt.sign` issues tokens that pass (demo tokens, tests).
+ */
+export async function installAuth(app: ModuleRouter, settings: AuthSettings): Promise<void> {
+  if (settings.secret) {
+    await app.register(fastifyJwt, {
+      secret: settings.secret,
+      // In seconds (the plugin converts them for fast-jwt); no longer than verification accepts.
+      sign: { algorithm: 'HS256', expiresIn: settings.maxAgeSeconds },
+      verify: { algorithms: ['HS256'] },
+    });
+  }
+  const verify: TokenVerifier = createTokenVerifier(settings);
+  app.decorate('callerFromToken', async (token: string) => callerFromClaims(await verify(token), settings.rolesClaim));
+}
+
+function callerFromClaims(claims: JWTPayload, rolesClaim: string): Caller {
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
+    throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'The token has no subject', { details: { reason: 'no_subject' } });
+  }
+  const listed = claimAt(claims, rolesClaim);
+  const roles = Array.isArray(listed) ? listed.filter((role): role is string => typeof role === 'string') : [];
+  return { id: claims.sub, roles, isAdmin: roles.includes(ADMIN_ROLE) };
+}
+
+/** The claim by its full name if the token has one so named, else by its dotted path. */
+function claimAt(claims: JWTPayload, name: string): unknown {
+  if (Object.hasOwn(claims, name)) return claims[name];
+  let value: unknown = claims;
+  for (const part of name.split('.')) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** The bearer token of a request, or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
 }
 
 /** An onRequest hook (checked before the input is parsed): the request must carry a valid bearer token. Missing or invalid: 401 problem+json. */
 export async function authenticated(request: FastifyRequest): Promise<void> {
-  let claims: { sub?: unknown; roles?: unknown };
-  try {
-    claims = await request.jwtVerify<{ sub?: unknown; roles?: unknown }>();
-  } catch (error) {
-    throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'A valid bearer token is required', { cause: error });
-  }
-  if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
-    throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'The token has no subject');
-  }
-  const roles = Array.isArray(claims.roles) ? claims.roles.filter((role): role is string => typeof role === 'string') : [];
-  request.caller = { id: claims.sub, roles, isAdmin: roles.includes(ADMIN_ROLE) };
+  const token = bearerToken(request);
+  if (!token) throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'A valid bearer token is required', { details: { reason: 'missing' } });
+  request.caller = await request.server.callerFromToken(token);
 }
 
 /** An onRequest hook: a valid token with the admin role. Without a token 401, without the role 403. */

@@ -7,7 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from 'pino';
-import { installAuth } from './auth.ts';
+import { installAuth, type AuthSettings } from './auth.ts';
 import { installErrorHandling, sendProblem } from './error-handler.ts';
 import { problem } from './problem.ts';
 import type { ModuleRouter } from './module-router.ts';
@@ -19,7 +19,7 @@ import { validatorCompiler } from './validator-compiler.ts';
  */
 export async function createHttpServer(options: {
   logger: Logger;
-  jwtSecret: string;
+  auth: AuthSettings;
   meter: Meter;
   /** The Swagger UI's files, when not in the installed package (the single binary unpacks its own copy). */
   docsAssets?: string | undefined;
@@ -51,7 +51,7 @@ export async function createHttpServer(options: {
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
   });
-  await installAuth(app, options.jwtSecret);
+  await installAuth(app, options.auth);
   // The API speaks JSON only; a text body is answered with 415 rather than failing schema validation as a string.
   app.removeContentTypeParser('text/plain');
 
