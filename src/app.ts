@@ -54,7 +54,12 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const delivery: { bus?: EventBus } = {};
   const databases = await openDatabases({ placement, config, logger, migrations: migrationSourceOf(options), readsOutbox: sharesLog, delivery });
 
-  const app = await createHttpServer({ logger, auth: { secret: config.jwtSecret, ...config.jwt }, meter: metrics.meter('seams.http'), docsAssets: options.assetDirectories?.['swagger-ui'] });
+  const app = await createHttpServer({
+    logger,
+    auth: { secret: config.jwtSecret, ...config.jwt },
+    rateLimit: config.rateLimit,
+    trustProxy: config.trustProxy,
+    meter: metrics.meter('seams.http'), docsAssets: options.assetDirectories?.['swagger-ui'] });
   app.addHook('onClose', async () => {
     // Stop delivering before the pools the handlers write through go away.
     await delivery.bus?.stop();

@@ -111,6 +111,26 @@ export const ConfigSchema = Type.Object({
     default: 'roles',
     description: 'The claim that lists the caller\'s roles (`admin` among them for admins): a name (`roles`, `https://example.com/roles`) or a dotted path (`realm_access.roles`).',
   }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    default: 1200,
+    description:
+      'Requests one caller may make per minute: the subject of a valid bearer token, else the client address. Over it: 429 problem+json with Retry-After and RateLimit-* headers. 0: no limit. /health/* and /metrics are exempt, and so are calls between modules.',
+  }),
+  RATE_LIMIT_REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: '^rediss?://',
+      description: 'Redis that keeps the rate-limit counts, so that every instance shares one limit per caller. Unset: each instance counts on its own. A Redis that is away lets requests through.',
+    }),
+  ),
+  RATE_LIMIT_REDIS_PREFIX: Type.String({ minLength: 1, default: 'seams:rate-limit:', description: 'Prefix of the rate-limit keys in RATE_LIMIT_REDIS_URL.' }),
+  TRUST_PROXY: Type.String({
+    minLength: 1,
+    default: 'false',
+    description:
+      'Behind a reverse proxy or load balancer, which of them to believe about the client address (X-Forwarded-For), which the rate limit keys on: `true` (all), a number of hops, or a comma-separated list of addresses or CIDRs. `false`: the connection\'s own address.',
+  }),
   EVENTS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Attempts per event and subscription before it becomes a dead letter.' }),
   EVENTS_RETRY_BASE_MS: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 1000, description: 'First retry delay; doubles per attempt, with jitter.' }),
   EVENTS_RETRY_MAX_MS: Type.Integer({ minimum: 1, maximum: 86_400_000, default: 300_000, description: 'Longest retry delay.' }),
@@ -167,6 +187,9 @@ export interface Config {
     readonly clockToleranceSeconds: number;
     readonly rolesClaim: string;
   };
+  readonly rateLimit: { readonly perMinute: number; readonly redisUrl: string | undefined; readonly redisPrefix: string };
+  /** Fastify's trustProxy: all, none, these addresses, or a function that trusts the first N hops. */
+  readonly trustProxy: TrustProxy;
   readonly otel: { readonly endpoint: string | undefined; readonly serviceName: string; readonly disabled: boolean };
   readonly events: {
     readonly maxAttempts: number;
@@ -246,6 +269,8 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
       clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
       rolesClaim: config.JWT_ROLES_CLAIM,
     },
+    rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, redisUrl: config.RATE_LIMIT_REDIS_URL, redisPrefix: config.RATE_LIMIT_REDIS_PREFIX },
+    trustProxy: parseTrustProxy(config.TRUST_PROXY),
     otel: { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, disabled: config.OTEL_SDK_DISABLED === 'true' },
     events: {
       maxAttempts: config.EVENTS_MAX_ATTEMPTS,
@@ -256,6 +281,18 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
       retentionMs: config.EVENTS_RETENTION_HOURS * 3_600_000,
     },
   };
+}
+
+export type TrustProxy = boolean | string[] | ((address: string, hop: number) => boolean);
+
+function parseTrustProxy(value: string): TrustProxy {
+  const trimmed = value.trim();
+  if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    return (_address, hop) => hop < hops;
+  }
+  return trimmed.split(',').map((entry) => entry.trim()).filter(Boolean);
 }
 
 function parseModules(value: string, knownModules: readonly string[]): string[] {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, type GenerateKeyPairResult, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import { signToken } from '../support/shop-client.ts';
@@ -85,8 +85,8 @@ describe('tokens from an identity provider (JWT_JWKS_URL)', () => {
 
   const rsa = generateKeyPair('RS256', { extractable: true });
   const ec = generateKeyPair('ES256', { extractable: true });
-  const jwk = async (pair: Promise<CryptoKeyPair>, kid: string, alg: string) => ({ ...(await exportJWK((await pair).publicKey)), kid, alg, use: 'sig' });
-  const sign = async (pair: Promise<CryptoKeyPair>, kid: string, alg: string, claims: Record<string, unknown> = {}) =>
+  const jwk = async (pair: Promise<GenerateKeyPairResult>, kid: string, alg: string) => ({ ...(await exportJWK((await pair).publicKey)), kid, alg, use: 'sig' });
+  const sign = async (pair: Promise<GenerateKeyPairResult>, kid: string, alg: string, claims: Record<string, unknown> = {}) =>
     new SignJWT({ sub: 'idp-user', roles: ['admin'], ...claims }).setProtectedHeader({ alg, kid }).setIssuedAt().setExpirationTime('10m').sign((await pair).privateKey);
 
   beforeAll(async () => {

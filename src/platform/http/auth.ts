@@ -25,8 +25,8 @@ declare module 'fastify' {
     caller?: Caller;
   }
   interface FastifyInstance {
-    /** Checks a bearer token and says who it names (installAuth). */
-    readonly callerFromToken: (token: string) => Promise<Caller>;
+    /** Checks a request's bearer token, once per request however often asked, and says who it names (installAuth). */
+    readonly callerOfRequest: (request: FastifyRequest) => Promise<Caller>;
   }
 }
 
@@ -52,7 +52,21 @@ export async function installAuth(app: ModuleRouter, settings: AuthSettings): Pr
     });
   }
   const verify: TokenVerifier = createTokenVerifier(settings);
-  app.decorate('callerFromToken', async (token: string) => callerFromClaims(await verify(token), settings.rolesClaim));
+  // The rate limit's key and the route's guard both need the caller: one verification serves both.
+  const verified = new WeakMap<FastifyRequest, Promise<Caller>>();
+  app.decorate('callerOfRequest', (request: FastifyRequest) => {
+    let caller = verified.get(request);
+    if (!caller) {
+      const token = bearerToken(request);
+      caller = token
+        ? verify(token).then((claims) => callerFromClaims(claims, settings.rolesClaim))
+        : Promise.reject(new AppError('unauthenticated', 'UNAUTHENTICATED', 'A valid bearer token is required', { details: { reason: 'missing' } }));
+      // Whoever asks gets the rejection; an unasked one must not count as unhandled.
+      caller.catch(() => undefined);
+      verified.set(request, caller);
+    }
+    return caller;
+  });
 }
 
 function callerFromClaims(claims: JWTPayload, rolesClaim: string): Caller {
@@ -84,9 +98,7 @@ export function bearerToken(request: FastifyRequest): string | undefined {
 
 /** An onRequest hook (checked before the input is parsed): the request must carry a valid bearer token. Missing or invalid: 401 problem+json. */
 export async function authenticated(request: FastifyRequest): Promise<void> {
-  const token = bearerToken(request);
-  if (!token) throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'A valid bearer token is required', { details: { reason: 'missing' } });
-  request.caller = await request.server.callerFromToken(token);
+  request.caller = await request.server.callerOfRequest(request);
 }
 
 /** An onRequest hook: a valid token with the admin role. Without a token 401, without the role 403. */

@@ -14,11 +14,12 @@ const READY_TIMEOUT_MS = 2000;
  * answered within the timeout. Load balancers and the Docker HEALTHCHECK use the latter.
  */
 export function healthRoutes(app: ModuleRouter, checks: Record<string, ReadinessCheck>): void {
-  app.get('/health/live', { schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  // Probes come every few seconds from every load balancer: never rate-limited.
+  app.get('/health/live', { config: { rateLimit: false }, schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get(
     '/health/ready',
-    { schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ProblemSchema } } },
+    { config: { rateLimit: false }, schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ProblemSchema } } },
     async (request, reply) => {
       const failures: string[] = [];
       await Promise.all(

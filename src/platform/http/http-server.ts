@@ -7,9 +7,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Meter } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import type { TrustProxy } from '../config.ts';
 import { installAuth, type AuthSettings } from './auth.ts';
 import { installErrorHandling, sendProblem } from './error-handler.ts';
 import { problem } from './problem.ts';
+import { installRateLimit, type RateLimitSettings } from './rate-limit.ts';
 import type { ModuleRouter } from './module-router.ts';
 import { validatorCompiler } from './validator-compiler.ts';
 
@@ -20,6 +22,9 @@ import { validatorCompiler } from './validator-compiler.ts';
 export async function createHttpServer(options: {
   logger: Logger;
   auth: AuthSettings;
+  rateLimit: RateLimitSettings;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For gives the client address. */
+  trustProxy: TrustProxy;
   meter: Meter;
   /** The Swagger UI's files, when not in the installed package (the single binary unpacks its own copy). */
   docsAssets?: string | undefined;
@@ -27,6 +32,7 @@ export async function createHttpServer(options: {
   const app = fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
+    trustProxy: options.trustProxy,
     requestIdHeader: 'x-request-id',
     // Probes hit health every few seconds; their lines would drown the ones that matter.
     logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: (request) => request.url.startsWith('/health/') }),
@@ -52,6 +58,8 @@ export async function createHttpServer(options: {
     if (closing) reply.header('connection', 'close');
   });
   await installAuth(app, options.auth);
+  // Before any route: the plugin attaches its hook to the routes registered after it.
+  await installRateLimit(app, options.rateLimit, options.logger);
   // The API speaks JSON only; a text body is answered with 415 rather than failing schema validation as a string.
   app.removeContentTypeParser('text/plain');
 
