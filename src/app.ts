@@ -59,6 +59,8 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     auth: { secret: config.jwtSecret, ...config.jwt },
     rateLimit: config.rateLimit,
     trustProxy: config.trustProxy,
+    corsOrigins: config.http.corsOrigins,
+    timeouts: config.http.timeouts,
     meter: metrics.meter('seams.http'), docsAssets: options.assetDirectories?.['swagger-ui'] });
   app.addHook('onClose', async () => {
     // Stop delivering before the pools the handlers write through go away.

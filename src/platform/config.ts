@@ -9,6 +9,30 @@ import { defaultCacheRoot } from './files/cache-root.ts';
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port the HTTP server listens on.' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to listen on. Use 0.0.0.0 in containers.' }),
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 10_000,
+    description: 'Longest time a client may take to send a whole request, headers and body; past it the connection is closed (408). A slow client cannot hold a socket.',
+  }),
+  HTTP_CONNECTION_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 30_000,
+    description: 'Longest silence on a connection while a request is under way (either side); past it the socket is closed.',
+  }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 72_000,
+    description: 'How long an idle keep-alive connection stays open for the next request. Keep it above the idle timeout of the load balancer in front (often 60 s).',
+  }),
+  CORS_ORIGINS: Type.Optional(
+    Type.String({
+      pattern: '^\\s*https?://[^,\\s]+\\s*(,\\s*https?://[^,\\s]+\\s*)*$',
+      description: 'Origins whose browser pages may call the API, comma-separated (`https://shop.example.com`). Unset: no CORS headers, so browsers on other origins cannot read answers.',
+    }),
+  ),
   LOG_LEVEL: Type.Union(
     [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
     { default: 'info', description: 'Minimum pino log level.' },
@@ -187,6 +211,10 @@ export interface Config {
     readonly clockToleranceSeconds: number;
     readonly rolesClaim: string;
   };
+  readonly http: {
+    readonly timeouts: { readonly requestMs: number; readonly connectionMs: number; readonly keepAliveMs: number };
+    readonly corsOrigins: readonly string[];
+  };
   readonly rateLimit: { readonly perMinute: number; readonly redisUrl: string | undefined; readonly redisPrefix: string };
   /** Fastify's trustProxy: all, none, these addresses, or a function that trusts the first N hops. */
   readonly trustProxy: TrustProxy;
@@ -268,6 +296,10 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
       maxAgeSeconds: config.JWT_MAX_AGE,
       clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
       rolesClaim: config.JWT_ROLES_CLAIM,
+    },
+    http: {
+      timeouts: { requestMs: config.HTTP_REQUEST_TIMEOUT_MS, connectionMs: config.HTTP_CONNECTION_TIMEOUT_MS, keepAliveMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS },
+      corsOrigins: (config.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean),
     },
     rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, redisUrl: config.RATE_LIMIT_REDIS_URL, redisPrefix: config.RATE_LIMIT_REDIS_PREFIX },
     trustProxy: parseTrustProxy(config.TRUST_PROXY),

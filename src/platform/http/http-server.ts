@@ -12,8 +12,16 @@ import { installAuth, type AuthSettings } from './auth.ts';
 import { installErrorHandling, sendProblem } from './error-handler.ts';
 import { problem } from './problem.ts';
 import { installRateLimit, type RateLimitSettings } from './rate-limit.ts';
+import { htmlPages, installSecurityHeaders } from './security-headers.ts';
 import type { ModuleRouter } from './module-router.ts';
 import { validatorCompiler } from './validator-compiler.ts';
+
+/** How long a client may take (HTTP_*_TIMEOUT_MS). */
+export interface HttpTimeouts {
+  readonly requestMs: number;
+  readonly connectionMs: number;
+  readonly keepAliveMs: number;
+}
 
 /**
  * The Fastify instance every app runs on: JSON in and out, TypeBox validation, problem+json errors, bearer-token
@@ -25,6 +33,9 @@ export async function createHttpServer(options: {
   rateLimit: RateLimitSettings;
   /** Fastify's trustProxy: which proxies' X-Forwarded-For gives the client address. */
   trustProxy: TrustProxy;
+  /** Origins whose browser pages may call the API (CORS); none: no CORS headers at all. */
+  corsOrigins: readonly string[];
+  timeouts: HttpTimeouts;
   meter: Meter;
   /** The Swagger UI's files, when not in the installed package (the single binary unpacks its own copy). */
   docsAssets?: string | undefined;
@@ -33,6 +44,13 @@ export async function createHttpServer(options: {
     loggerInstance: options.logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
     trustProxy: options.trustProxy,
+    // A slow or silent client holds a socket only this long: the whole request within requestTimeout (headers
+    // included), no silence longer than connectionTimeout mid-request, no idle keep-alive longer than keepAliveTimeout.
+    requestTimeout: options.timeouts.requestMs,
+    connectionTimeout: options.timeouts.connectionMs,
+    keepAliveTimeout: options.timeouts.keepAliveMs,
+    // Node checks the request timeout on this beat (30 s by default, which would let a slow client stay that long).
+    http: { headersTimeout: options.timeouts.requestMs, connectionsCheckingInterval: Math.min(1000, options.timeouts.requestMs) },
     requestIdHeader: 'x-request-id',
     // Probes hit health every few seconds; their lines would drown the ones that matter.
     logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: (request) => request.url.startsWith('/health/') }),
@@ -42,6 +60,8 @@ export async function createHttpServer(options: {
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
       request.log.info({ code: error.code, status }, 'request rejected before routing');
+      // No hooks run for these, the onSend that adds it everywhere else included.
+      reply.header('x-content-type-options', 'nosniff');
       void sendProblem(reply, { ...problem(status, 'BAD_REQUEST', error.message), requestId: request.id });
     },
   })
@@ -49,6 +69,7 @@ export async function createHttpServer(options: {
     .withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
+  await installSecurityHeaders(app, { corsOrigins: options.corsOrigins });
   // While closing, answers say `connection: close`, so keep-alive clients let go and close() does not wait on them.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -79,6 +100,8 @@ export async function createHttpServer(options: {
   });
   // From another folder, the plugin's own logo must come from there too: it reads it from beside its code otherwise.
   const assets = options.docsAssets && { baseDir: options.docsAssets, logo: { type: 'image/svg+xml', content: await readFile(path.join(options.docsAssets, 'logo.svg')) } };
-  await app.register(swaggerUi, { routePrefix: '/docs', ...assets });
+  await htmlPages(app, async (scope) => {
+    await scope.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, ...assets });
+  });
   return app;
 }
