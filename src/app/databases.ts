@@ -37,7 +37,7 @@ export async function openDatabases(options: OpenDatabasesOptions): Promise<AppD
   const { placement, config, logger, delivery } = options;
   const ofModule = new Map<string, Kysely<unknown>>();
   const platform = new Map<string, Kysely<unknown>>();
-  const availability = new DatabaseAvailability({ logger, connectTimeoutMs: config.dbConnectTimeoutMs });
+  const availability = new DatabaseAvailability({ logger, connectTimeoutMs: config.dbConnectTimeoutMs, poolWaitMs: config.dbPoolWaitMs });
   for (const [url, group] of placement.groups) {
     const prepared = await prepareModuleDatabases({
       url,

@@ -90,7 +90,13 @@ export const ConfigSchema = Type.Object({
     maximum: 60_000,
     default: 750,
     description:
-      'Longest wait for a database connection, new or from a pool: past it (or at once when the database refuses) a request answers 503 DATABASE_UNAVAILABLE with Retry-After.',
+      'Longest wait for a new database connection: past it (or at once when the database refuses) a request answers 503 DATABASE_UNAVAILABLE with Retry-After, and while the outage lasts every request does so at once.',
+  }),
+  DB_POOL_WAIT_MS: Type.Integer({
+    minimum: 50,
+    maximum: 120_000,
+    default: 5000,
+    description: 'Longest wait for a free connection in a module\'s pool when all are busy; past it the request answers 503 DATABASE_UNAVAILABLE. At least DB_CONNECT_TIMEOUT_MS.',
   }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
@@ -200,6 +206,7 @@ export interface Config {
   readonly natsUrl: string | undefined;
   readonly dbPoolMax: number;
   readonly dbConnectTimeoutMs: number;
+  readonly dbPoolWaitMs: number;
   readonly shutdownTimeoutMs: number;
   readonly jwtSecret: string | undefined;
   readonly jwt: {
@@ -286,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     natsUrl: config.NATS_URL,
     dbPoolMax: config.DB_POOL_MAX,
     dbConnectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    dbPoolWaitMs: config.DB_POOL_WAIT_MS,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     jwtSecret: config.JWT_SECRET,
     jwt: {

@@ -18,13 +18,15 @@ const PROBE_INTERVAL_MS = 500;
 export class DatabaseAvailability {
   readonly #logger: Logger;
   readonly #connectTimeoutMs: number;
+  readonly #poolWaitMs: number;
   readonly #down = new Map<string, { since: number; probe: NodeJS.Timeout; probing: boolean }>();
   readonly #recovered = new Set<() => void>();
   #closed = false;
 
-  constructor(options: { logger: Logger; connectTimeoutMs: number }) {
+  constructor(options: { logger: Logger; connectTimeoutMs: number; poolWaitMs: number }) {
     this.#logger = options.logger;
     this.#connectTimeoutMs = options.connectTimeoutMs;
+    this.#poolWaitMs = Math.max(options.poolWaitMs, options.connectTimeoutMs);
   }
 
   get connectTimeoutMs(): number {
@@ -62,9 +64,19 @@ export class DatabaseAvailability {
     this.#down.clear();
   }
 
-  /** The pool settings every pool and client of Seams takes: no connection attempt or pool wait without a limit. */
-  clientOptions(): Pick<pg.PoolConfig, 'connectionTimeoutMillis'> {
-    return { connectionTimeoutMillis: this.#connectTimeoutMs };
+  /**
+   * The settings every pool of Seams takes: no pool wait longer than the pool wait (pg-pool's connectionTimeoutMillis
+   * bounds both the wait for a free connection and a new connection), and no new connection attempt longer than the
+   * connect timeout (set on each client the pool makes).
+   */
+  clientOptions(): Pick<pg.PoolConfig, 'connectionTimeoutMillis' | 'Client'> {
+    const connectTimeoutMs = this.#connectTimeoutMs;
+    class TimedClient extends pg.Client {
+      constructor(config?: pg.ClientConfig) {
+        super({ ...config, connectionTimeoutMillis: connectTimeoutMs });
+      }
+    }
+    return { connectionTimeoutMillis: this.#poolWaitMs, Client: TimedClient };
   }
 
   /**
@@ -80,11 +92,15 @@ export class DatabaseAvailability {
     const connect = pool.connect.bind(pool) as (callback?: (error: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => Promise<pg.PoolClient> | void;
     pool.connect = ((callback?: (error: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => {
       if (callback) {
+        if (this.#down.has(url)) return void queueMicrotask(() => callback(outageUnderWay()));
         return connect((error, client, done) => {
           if (error) this.failed(url, error);
           callback(error, client, done);
         });
       }
+      // While an outage is under way, at once: no request queues behind connection attempts that cannot succeed.
+      // The probe, on a client of its own, notices the return within PROBE_INTERVAL_MS.
+      if (this.#down.has(url)) return Promise.reject(outageUnderWay());
       return (connect() as Promise<pg.PoolClient>).catch((error: unknown) => {
         this.failed(url, error);
         throw error;
@@ -113,4 +129,9 @@ export class DatabaseAvailability {
     this.#logger.info({ database: databaseNameOf(url), downForMs: Date.now() - outage.since }, 'database available again');
     for (const listener of this.#recovered) listener();
   }
+}
+
+/** Class 08 (connection exception), so that it reads as an outage everywhere (isDatabaseUnavailable). */
+function outageUnderWay(): Error {
+  return Object.assign(new Error('the database is unavailable (an outage is under way)'), { code: '08006' });
 }

@@ -205,6 +205,7 @@ export class ReceiverLeases {
   readonly #held = new Set<string>();
   readonly #availability: DatabaseAvailability | undefined;
   #client: Promise<pg.Client> | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(url: string, logger: Logger, availability?: DatabaseAvailability) {
     this.#url = url;
@@ -218,16 +219,24 @@ export class ReceiverLeases {
 
   async acquire(key: string): Promise<boolean> {
     if (this.#held.has(key)) return true;
-    const client = await this.#connection();
-    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [key]);
+    const { rows } = await this.#query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [key]);
     if (rows[0]?.ok) this.#held.add(key);
     return this.#held.has(key);
   }
 
   async release(key: string): Promise<void> {
     if (!this.#held.delete(key) || !this.#client) return;
-    const client = await this.#client.catch(() => undefined);
-    await client?.query('select pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
+    await this.#query('select pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
+  }
+
+  /**
+   * One query at a time on the shared connection: every receiver asks for its lease at start, and a pg client given a
+   * query while one runs queues it with a DeprecationWarning (an error from pg 9 on).
+   */
+  #query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    const run = this.#queue.then(async () => (await this.#connection()).query<Row>(text, values));
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   async close(): Promise<void> {
