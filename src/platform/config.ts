@@ -88,7 +88,7 @@ export const ConfigSchema = Type.Object({
   DB_CONNECT_TIMEOUT_MS: Type.Integer({
     minimum: 50,
     maximum: 60_000,
-    default: 750,
+    default: 1000,
     description:
       'Longest wait for a new database connection: past it (or at once when the database refuses) a request answers 503 DATABASE_UNAVAILABLE with Retry-After, and while the outage lasts every request does so at once.',
   }),

@@ -4,7 +4,9 @@ import { databaseNameOf } from './database-names.ts';
 import { isDatabaseUnavailable } from './database-unavailable.ts';
 
 /** How long a connection attempt may take, on every pool and client: a request learns of an outage within this. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 750;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1000;
+/** A probe waits this long: the machine may be busy, and a false outage would refuse every request. */
+const PROBE_TIMEOUT_MS = 5000;
 /** Start-up's own connections (provisioning, migrations' checks): a cold server may be slow, but never forever. */
 export const STARTUP_CONNECT_TIMEOUT_MS = 10_000;
 /** While a database is away, it is probed this often; its return is noticed within about this long. */
@@ -21,6 +23,8 @@ export class DatabaseAvailability {
   readonly #poolWaitMs: number;
   readonly #down = new Map<string, { since: number; probe: NodeJS.Timeout; probing: boolean }>();
   readonly #recovered = new Set<() => void>();
+  /** Databases whose timeout is being checked by a probe before it counts as an outage. */
+  readonly #confirming = new Set<string>();
   #closed = false;
 
   constructor(options: { logger: Logger; connectTimeoutMs: number; poolWaitMs: number }) {
@@ -46,11 +50,27 @@ export class DatabaseAvailability {
     if (!isDatabaseUnavailable(error)) return false;
     if (this.#closed || this.#down.has(url)) return true;
     const reason = error instanceof Error ? error.message : String(error);
+    // A timeout may be only a busy server or a busy machine: the outage starts when a probe of its own fails too.
+    // Refused, reset or shutting down needs no second opinion.
+    if (isTimeout(error)) {
+      if (!this.#confirming.has(url)) {
+        this.#confirming.add(url);
+        void this.#answers(url).then((answers) => {
+          this.#confirming.delete(url);
+          if (!answers && !this.#closed && !this.#down.has(url)) this.#startOutage(url, reason);
+        });
+      }
+      return true;
+    }
+    this.#startOutage(url, reason);
+    return true;
+  }
+
+  #startOutage(url: string, reason: string): void {
     this.#logger.warn({ database: databaseNameOf(url), reason }, 'database unavailable; requests that need it answer 503 until it is back');
     const probe = setInterval(() => void this.#probe(url), PROBE_INTERVAL_MS);
     probe.unref();
     this.#down.set(url, { since: Date.now(), probe, probing: false });
-    return true;
   }
 
   /** Called once per outage that ends, after the info line. */
@@ -112,23 +132,36 @@ export class DatabaseAvailability {
     const outage = this.#down.get(url);
     if (!outage || outage.probing || this.#closed) return;
     outage.probing = true;
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: this.#connectTimeoutMs, application_name: 'seams:probe' });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      await client.query('select 1');
-    } catch {
-      return;
-    } finally {
-      outage.probing = false;
-      await client.end().catch(() => undefined);
-    }
-    if (this.#down.get(url) !== outage) return;
+    const answers = await this.#answers(url);
+    outage.probing = false;
+    if (!answers || this.#down.get(url) !== outage) return;
     clearInterval(outage.probe);
     this.#down.delete(url);
     this.#logger.info({ database: databaseNameOf(url), downForMs: Date.now() - outage.since }, 'database available again');
     for (const listener of this.#recovered) listener();
   }
+
+  /** Whether the database answers a fresh connection's `select 1`, given longer than a request gets. */
+  async #answers(url: string): Promise<boolean> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: Math.max(PROBE_TIMEOUT_MS, this.#connectTimeoutMs), application_name: 'seams:probe' });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('select 1');
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+}
+
+function isTimeout(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 8; depth += 1, current = current.cause) {
+    if (/timeout/i.test(current.message) || (current as { code?: unknown }).code === 'ETIMEDOUT') return true;
+  }
+  return false;
 }
 
 /** Class 08 (connection exception), so that it reads as an outage everywhere (isDatabaseUnavailable). */
