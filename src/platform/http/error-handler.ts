@@ -39,7 +39,8 @@ export function installErrorHandling(app: ModuleRouter): void {
     }
     const body = toProblem(error, request);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: body.code, status: body.status }, 'request rejected');
+    // The reason of a refused token (expired, signature, ...): what tells one kind of 401 from another on a dashboard.
+    else request.log.info({ code: body.code, status: body.status, ...(body.reason === undefined ? {} : { reason: body.reason }) }, 'request rejected');
     return sendProblem(reply, body);
   });
 
