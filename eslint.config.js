@@ -19,4 +19,10 @@ export default tseslint.config(
     files: ['src/main.ts', 'src/telemetry.ts', 'src/binary.ts', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
+  {
+    // The Node version preflight: CommonJS with nothing newer than ES5, so that any Node can parse it.
+    files: ['scripts/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', ecmaVersion: 5, globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off', 'no-var': 'off' },
+  },
 );

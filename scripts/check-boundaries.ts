@@ -1,6 +1,7 @@
 /**
  * `npm run check:boundaries`: cruises the code with dependency-cruiser and the rules in .dependency-cruiser.js (generated
- * from the module manifests), adds the checks on modules' use of each other's APIs (boundaries-api-use.ts), prints
+ * from the module manifests), adds the checks on modules' use of each other's APIs (boundaries-api-use.ts) and on
+ * requires made by createRequire (boundaries-hidden-requires.ts), prints
  * every violation with the rule's explanation and what to do instead, and fails the build on any error-severity
  * violation that the baseline (boundaries-baseline.json) does not list, and on any baseline entry that matches no
  * violation any more.
@@ -27,6 +28,7 @@ import extractTSConfig from 'dependency-cruiser/config-utl/extract-ts-config';
 import { API_RULES, apiFindings } from './boundaries-api-use.ts';
 import { BASELINE_FILE, BaselineUnreadable, compareWithBaseline, entryOf, readBaseline, writeBaseline, type BaselineEntry } from './boundaries-baseline.ts';
 import { describeFinding, findingOfViolation, type Finding } from './boundaries-findings.ts';
+import { findHiddenRequires, HIDDEN_REQUIRE_RULES } from './boundaries-hidden-requires.ts';
 import { ManifestUnreadable, readManifests, type ManifestFacts } from './boundaries-manifests.ts';
 
 const CONFIG_FILE = '.dependency-cruiser.js';
@@ -103,7 +105,7 @@ function zeroModulesExplanation(cwd: string, targets: readonly string[]): string
 
 /** Each rule's explanation by name: dependency-cruiser rules carry it as `comment`, the API rules in API_RULES. */
 function explanations(options: ICruiseOptions): Map<string, string> {
-  const comments = new Map(Object.entries(API_RULES));
+  const comments = new Map(Object.entries({ ...API_RULES, ...HIDDEN_REQUIRE_RULES }));
   for (const rule of (options.ruleSet?.forbidden ?? []) as IForbiddenRuleType[]) {
     if (rule.name && rule.comment) comments.set(rule.name, rule.comment);
   }
@@ -177,6 +179,10 @@ async function main(): Promise<number> {
   const tsConfig = loadTsConfig(options);
   const targets = TARGETS.filter((target) => existsSync(target));
 
+  // A require made by createRequire under another name is followed like `require` (boundaries-hidden-requires.ts).
+  const hiddenRequires = findHiddenRequires(cwd, targets);
+  options.exoticRequireStrings = [...(options.exoticRequireStrings ?? []), ...hiddenRequires.aliases];
+
   let result: ICruiseResult | undefined;
   if (targets.length > 0) {
     const { output } = await cruise(targets, options, {}, { tsConfig });
@@ -201,6 +207,7 @@ async function main(): Promise<number> {
   const findings = [
     ...summary.violations.filter((violation) => violation.rule.severity !== 'ignore').map((violation) => findingOfViolation(violation, byName)),
     ...apiFindings(cwd, manifests),
+    ...hiddenRequires.findings,
   ];
   const errors = findings.filter((finding) => finding.severity === 'error');
   const { known, fresh, stale } = compareWithBaseline(errors, baseline ?? []);

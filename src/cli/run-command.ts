@@ -8,11 +8,13 @@ import { helpText } from './help.ts';
 import { migrate } from './migrate.ts';
 import type { Runtime } from './runtime.ts';
 import { serve } from './serve.ts';
+import { startupFailure } from './startup-failures.ts';
 
 /**
  * The command line of Seams, the same from source and in the single binary: `[serve]`, `migrate`, `--help`,
- * `--version`. Mistakes a person can fix (configuration, folders, disk, permissions) end with a plain-text message and
- * their own exit code, with no stack trace unless LOG_LEVEL=debug.
+ * `--version`. Mistakes a person can fix (configuration, folders, disk, permissions, a taken port, a database that
+ * does not answer or refuses) end with a plain-text message and their own exit code, with no stack trace unless
+ * LOG_LEVEL=debug.
  */
 export async function runCommand(args: readonly string[], env: Record<string, string | undefined>, runtime: Runtime): Promise<void> {
   const [command = 'serve', ...extra] = args;
@@ -44,10 +46,11 @@ export async function runCommand(args: readonly string[], env: Record<string, st
   try {
     await (command === 'migrate' ? migrate(config, runtime, logger) : serve(config, runtime, logger));
   } catch (error) {
-    if (!(error instanceof StartupError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    const failure = error instanceof StartupError ? error : startupFailure(error);
+    if (!failure) throw error;
+    process.stderr.write(`${failure.message}\n`);
     if (config.logLevel === 'debug' || config.logLevel === 'trace') logger.debug({ err: error }, 'start-up failed');
-    process.exit(error.exitCode);
+    process.exit(failure.exitCode);
   }
 }
 

@@ -15,10 +15,16 @@ export class StartupError extends Error {
 
 /** The exit codes of start-up failures (sysexits.h). */
 export const EXIT_CODES = {
+  /** EX_NOHOST: a server to connect to does not answer (the database's host or port is wrong, or it is down). */
+  noHost: 68,
+  /** EX_UNAVAILABLE: the Node.js running is too old (told by scripts/preflight.cjs, which cannot import this). */
+  unavailable: 69,
   /** EX_CANTCREAT: a folder or file cannot be created (read-only file system, no permission). */
   cannotCreate: 73,
   /** EX_IOERR: writing failed part-way (the disk is full). */
   ioError: 74,
+  /** EX_TEMPFAIL: the port is taken by another program; once it is free, the same command works. */
+  tempFail: 75,
   /** EX_NOPERM: an OS user lacks the permission it needs. */
   noPermission: 77,
   /** EX_CONFIG: the configuration is wrong. */

@@ -39,6 +39,19 @@ describe('check:boundaries', () => {
           'export const steal = makeProductsRepository;\n');
       await plant(dirtyDir, 'modules/zz-probe/domain/peek.ts',
         "import type { Product } from '../../catalog/domain/product.ts';\nexport type Peek = Product;\n");
+      // Every way of loading code reaches the same rules: import() and a require made by createRequire, named
+      // `require`, named otherwise, or called at once.
+      await plant(dirtyDir, 'modules/zz-probe/application/load-dynamic.ts',
+        "export const load = () => import('../../catalog/infrastructure/products-repository.ts');\n");
+      await plant(dirtyDir, 'modules/zz-probe/application/load-require.ts',
+        "import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n" +
+          "export const load = () => require('../../catalog/infrastructure/products.table.ts');\n");
+      await plant(dirtyDir, 'modules/zz-probe/application/load-alias.ts',
+        "import { createRequire } from 'node:module';\nconst fetchCode = createRequire(import.meta.url);\n" +
+          "export const load = () => fetchCode('../../catalog/domain/product.ts');\n");
+      await plant(dirtyDir, 'modules/zz-probe/application/load-at-once.ts',
+        "import module from 'node:module';\n" +
+          "export const load = () => module.createRequire(import.meta.url)('../../catalog/infrastructure/products-repository.ts');\n");
       // Allowed: the contract of a declared dependency.
       await plant(dirtyDir, 'modules/zz-probe/application/quote.ts',
         "import { catalogContract } from '../../catalog/contract.ts';\nexport const quote = catalogContract;\n");
@@ -91,6 +104,10 @@ describe('check:boundaries', () => {
       const expected: Array<[rule: string, from: string, to: string]> = [
         ['zz-probe-uses-only-declared-modules', 'modules/zz-probe/application/steal.ts', 'modules/catalog/infrastructure/products-repository.ts'],
         ['zz-probe-uses-only-declared-modules', 'modules/zz-probe/domain/peek.ts', 'modules/catalog/domain/product.ts'],
+        ['zz-probe-uses-only-declared-modules', 'modules/zz-probe/application/load-dynamic.ts', 'modules/catalog/infrastructure/products-repository.ts'],
+        ['zz-probe-uses-only-declared-modules', 'modules/zz-probe/application/load-require.ts', 'modules/catalog/infrastructure/products.table.ts'],
+        ['zz-probe-uses-only-declared-modules', 'modules/zz-probe/application/load-alias.ts', 'modules/catalog/domain/product.ts'],
+        ['no-hidden-require', 'modules/zz-probe/application/load-at-once.ts', '../../catalog/infrastructure/products-repository.ts'],
         ['module-manifest-only-in-composition-root', 'modules/zz-probe/application/wire.ts', 'modules/catalog/index.ts'],
         ['platform-knows-no-modules', 'src/platform/zz-probe.ts', 'modules/catalog/contract.ts'],
         ['platform-not-to-composition-root', 'src/platform/zz-probe-root.ts', 'src/modules.ts'],

@@ -49,7 +49,8 @@ describe('HS256 tokens (JWT_SECRET) with JWT_MAX_AGE, JWT_ISSUER, JWT_AUDIENCE a
   ])('refuses a token %s with 401 problem+json naming the reason', async (_name, claims, reason) => {
     const withoutUndefined = Object.fromEntries(Object.entries(claims()).filter(([, value]) => value !== undefined));
     const result = await call(app, await hs256(withoutUndefined));
-    expect(result).toMatchObject({ status: 401, body: { code: 'UNAUTHENTICATED', reason } });
+    // An expired token has a code of its own (TOKEN_EXPIRED), so that a client knows to get a new one.
+    expect(result).toMatchObject({ status: 401, body: { code: reason === 'expired' ? 'TOKEN_EXPIRED' : 'UNAUTHENTICATED', reason } });
     expect(result.type).toMatch(/^application\/problem\+json/);
   });
 

@@ -23,7 +23,8 @@ export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
  */
 function startArguments(): string[] {
   const { scripts } = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: { start: string } };
-  const [command, ...args] = scripts.start.trim().split(/\s+/);
+  // The script runs the Node version preflight first (`node scripts/preflight.cjs && node …`); the app is the last part.
+  const [command, ...args] = scripts.start.split('&&').at(-1)!.trim().split(/\s+/);
   if (command !== 'node') throw new Error(`package.json's start script does not run node directly: ${scripts.start}`);
   return args;
 }

@@ -77,6 +77,14 @@ describe('POST /catalog/products', () => {
     const text = await app.inject({ method: 'POST', url: '/catalog/products', headers: { ...admin, 'content-type': 'text/plain' }, payload: 'hello' });
     expect(text.statusCode).toBe(415);
     expect(text.json().code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    expect(text.json().detail).toContain('send the body as JSON, with the header content-type: application/json');
+  });
+
+  it('answers 405 with an Allow header to a method the products path does not take', async () => {
+    const response = await app.inject({ method: 'DELETE', url: '/catalog/products', headers: admin });
+    expect(response.statusCode).toBe(405);
+    expect(response.headers.allow).toBe('GET, HEAD, POST');
+    expect(response.json().code).toBe('METHOD_NOT_ALLOWED');
   });
 
   it('answers 413 for a body over the limit', async () => {

@@ -3,6 +3,7 @@ import type { ModuleRouter } from './module-router.ts';
 import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import { AppError, type AppErrorKind } from '../errors.ts';
 import { PROBLEM_CONTENT_TYPE, problem, type Problem } from './problem.ts';
+import { trackRouteMethods } from './route-methods.ts';
 
 /** The HTTP status of each kind of {@link AppError}; remote clients map statuses back through it. */
 export const STATUS_BY_KIND: Record<AppErrorKind, number> = {
@@ -44,10 +45,26 @@ export function installErrorHandling(app: ModuleRouter): void {
     return sendProblem(reply, body);
   });
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { ...problem(404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url}`), instance: request.url, requestId: request.id }),
-  );
+  const methodsOf = trackRouteMethods(app);
+  app.setNotFoundHandler((request, reply) => {
+    const context = { instance: request.url, requestId: request.id };
+    const path = request.url.split('?')[0]!;
+    const allowed = methodsOf(path);
+    if (allowed.length > 0) {
+      const detail = `${path} does not take ${request.method}; it takes ${allowed.join(', ')}`;
+      return sendProblem(reply.header('allow', allowed.join(', ')), { ...problem(405, 'METHOD_NOT_ALLOWED', detail), ...context });
+    }
+    return sendProblem(reply, { ...problem(404, 'ROUTE_NOT_FOUND', `No route ${request.method} ${request.url}`), ...context });
+  });
 }
+
+/** What failed validation, in words: fastify names it `body`, `params`, `querystring` or `headers`. */
+const VALIDATION_SUBJECTS: Record<string, string> = {
+  body: 'The request body is invalid',
+  params: 'The path parameters are invalid',
+  querystring: 'The query string is invalid',
+  headers: 'The request headers are invalid',
+};
 
 export function sendProblem(reply: FastifyReply, body: Problem): FastifyReply {
   return reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);
@@ -65,7 +82,8 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
         message: issue.message ?? 'is invalid',
       })),
     );
-    return { ...problem(400, 'VALIDATION_FAILED', `The request ${error.validationContext ?? 'input'} is invalid`, { errors }), ...context };
+    const detail = VALIDATION_SUBJECTS[error.validationContext ?? ''] ?? 'The request is invalid';
+    return { ...problem(400, 'VALIDATION_FAILED', detail, { errors }), ...context };
   }
   if (isDataException(error)) {
     // A value the schema let through but Postgres cannot store (a NUL character, a number out of a column's range):
@@ -73,6 +91,11 @@ function toProblem(error: FastifyError, request: FastifyRequest): Problem {
     return { ...problem(400, 'INVALID_VALUE', 'A value in the request cannot be stored'), ...context };
   }
   const status = error.statusCode ?? 500;
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    const sent = request.headers['content-type'];
+    const detail = `${sent ? `The content type ${sent} is not accepted` : 'The request body has no content type'}: send the body as JSON, with the header content-type: application/json`;
+    return { ...problem(415, 'UNSUPPORTED_MEDIA_TYPE', detail), ...context };
+  }
   if (status >= 400 && status < 500) {
     return { ...problem(status, clientErrorCode(error), error.message), ...context };
   }
@@ -106,8 +129,6 @@ function uniqueByField(errors: Array<{ field: string; message: string }>): Array
 
 function clientErrorCode(error: FastifyError): string {
   switch (error.code) {
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'UNSUPPORTED_MEDIA_TYPE';
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'BODY_TOO_LARGE';
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

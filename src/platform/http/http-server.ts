@@ -23,6 +23,9 @@ export interface HttpTimeouts {
   readonly keepAliveMs: number;
 }
 
+/** HTTP_REQUEST_TIMEOUT_MS, HTTP_CONNECTION_TIMEOUT_MS and HTTP_KEEP_ALIVE_TIMEOUT_MS at their defaults. */
+const DEFAULT_TIMEOUTS: HttpTimeouts = { requestMs: 10_000, connectionMs: 30_000, keepAliveMs: 72_000 };
+
 /**
  * The Fastify instance every app runs on: JSON in and out, TypeBox validation, problem+json errors, bearer-token
  * auth, OpenAPI docs at /docs, request ids, and a request-duration histogram by route and status.
@@ -30,27 +33,30 @@ export interface HttpTimeouts {
 export async function createHttpServer(options: {
   logger: Logger;
   auth: AuthSettings;
-  rateLimit: RateLimitSettings;
-  /** Fastify's trustProxy: which proxies' X-Forwarded-For gives the client address. */
-  trustProxy: TrustProxy;
-  /** Origins whose browser pages may call the API (CORS); none: no CORS headers at all. */
-  corsOrigins: readonly string[];
-  timeouts: HttpTimeouts;
+  /** Default: no limit. */
+  rateLimit?: RateLimitSettings;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For gives the client address. Default: none. */
+  trustProxy?: TrustProxy;
+  /** Origins whose browser pages may call the API (CORS); none (the default): no CORS headers at all. */
+  corsOrigins?: readonly string[];
+  /** Default: the configuration's defaults. */
+  timeouts?: HttpTimeouts;
   meter: Meter;
   /** The Swagger UI's files, when not in the installed package (the single binary unpacks its own copy). */
   docsAssets?: string | undefined;
 }): Promise<ModuleRouter> {
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const app = fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
-    trustProxy: options.trustProxy,
+    trustProxy: options.trustProxy ?? false,
     // A slow or silent client holds a socket only this long: the whole request within requestTimeout (headers
     // included), no silence longer than connectionTimeout mid-request, no idle keep-alive longer than keepAliveTimeout.
-    requestTimeout: options.timeouts.requestMs,
-    connectionTimeout: options.timeouts.connectionMs,
-    keepAliveTimeout: options.timeouts.keepAliveMs,
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.connectionMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
     // Node checks the request timeout on this beat (30 s by default, which would let a slow client stay that long).
-    http: { headersTimeout: options.timeouts.requestMs, connectionsCheckingInterval: Math.min(1000, options.timeouts.requestMs) },
+    http: { headersTimeout: timeouts.requestMs, connectionsCheckingInterval: Math.min(1000, timeouts.requestMs) },
     requestIdHeader: 'x-request-id',
     // Probes hit health every few seconds; their lines would drown the ones that matter.
     logController: new LogController({ requestIdLogLabel: 'reqId', disableRequestLogging: (request) => request.url.startsWith('/health/') }),
@@ -69,7 +75,7 @@ export async function createHttpServer(options: {
     .withTypeProvider<TypeBoxTypeProvider>();
 
   installErrorHandling(app);
-  await installSecurityHeaders(app, { corsOrigins: options.corsOrigins });
+  await installSecurityHeaders(app, { corsOrigins: options.corsOrigins ?? [] });
   // While closing, answers say `connection: close`, so keep-alive clients let go and close() does not wait on them.
   let closing = false;
   app.addHook('preClose', async () => {
@@ -80,7 +86,7 @@ export async function createHttpServer(options: {
   });
   await installAuth(app, options.auth);
   // Before any route: the plugin attaches its hook to the routes registered after it.
-  await installRateLimit(app, options.rateLimit, options.logger);
+  await installRateLimit(app, options.rateLimit ?? { perMinute: 0, redisPrefix: '' }, options.logger);
   // The API speaks JSON only; a text body is answered with 415 rather than failing schema validation as a string.
   app.removeContentTypeParser('text/plain');
 

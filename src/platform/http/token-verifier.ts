@@ -60,12 +60,21 @@ export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
       if (error instanceof errors.JWKSTimeout || (settings.jwksUrl && isFetchFailure(error))) {
         throw new AppError('unavailable', 'IDENTITY_PROVIDER_UNAVAILABLE', 'The keys that verify tokens cannot be fetched right now; try again shortly', { cause: error });
       }
-      throw refused(refusalOf(error), error);
+      const reason = refusalOf(error);
+      // An expired token is the one a person can fix by getting a new one: its own code, and when it expired.
+      if (reason === 'expired') throw expired(error);
+      throw refused(reason, error);
     }
     // jose bounds the time since iat; a token that says it lives longer than allowed is refused even while young.
     if (payload.exp! - payload.iat! > settings.maxAgeSeconds + settings.clockToleranceSeconds) throw refused('too_long_lived');
     return payload;
   };
+}
+
+function expired(error: unknown): AppError {
+  const exp = (error as { payload?: { exp?: unknown } }).payload?.exp;
+  const at = typeof exp === 'number' ? ` at ${new Date(exp * 1000).toISOString()}` : '';
+  return new AppError('unauthenticated', 'TOKEN_EXPIRED', `The bearer token expired${at}; get a new token and send that`, { details: { reason: 'expired' }, cause: error });
 }
 
 function refused(reason: TokenRefusal, cause?: unknown): AppError {
