@@ -22,6 +22,7 @@ COPY scripts ./scripts
 COPY src ./src
 COPY modules ./modules
 COPY migrations ./migrations
+COPY console ./console
 # There is no .git in the build context: the commit for `seams --version` comes as a build argument.
 ARG SEAMS_COMMIT=unknown
 RUN SEAMS_COMMIT=${SEAMS_COMMIT} node scripts/build-binary.ts

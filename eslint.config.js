@@ -25,4 +25,10 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', ecmaVersion: 5, globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
     rules: { '@typescript-eslint/no-require-imports': 'off', 'no-var': 'off' },
   },
+  {
+    // CI's helpers in CommonJS, run by the Node CI put on the PATH.
+    files: ['.ci/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -1,12 +1,37 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects, run side by side on one pool of workers:
+ * - `isolated`: files that change process-wide state (they start the OpenTelemetry SDK, which registers global
+ *   providers and module hooks) or spawn whole processes of the app; each file gets a fresh module graph.
+ * - `shared` (every other file): `isolate: false`, so one worker imports the app's module graph (fastify, pg, kysely,
+ *   the OpenTelemetry API, every module) once and reuses it across its files, instead of once per file. The files
+ *   keep no state in modules: each builds its own app (one container per app) and its own records.
+ * Two files at a time (two workers; vitest would take one on a 2-core machine): most files wait on PostgreSQL, NATS or
+ * other processes most of the time. More than the cores made the CPU-bound ones (the scripts the architecture tests
+ * run, the process tests) time out under load.
+ */
+const ISOLATED = [
+  'test/observability/**/*.test.ts',
+  'test/process/**/*.test.ts',
+  'test/events/nats-trace.test.ts',
+  'test/topology/remote-catalog.test.ts',
+];
+const ALL = ['src/**/*.test.ts', 'modules/**/*.test.ts', 'test/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'modules/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     // Every log line and process output written during a test is checked after it (test/support/log-lines.ts).
     setupFiles: ['test/support/output-check-setup.ts'],
-    testTimeout: 30_000,
+    // A test that runs a script of the project (a few node processes in turn) takes 10-20 s on a busy 2-core machine
+    // with another file beside it.
+    testTimeout: 60_000,
     hookTimeout: 120_000,
+    maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'shared', include: ALL, exclude: ISOLATED, isolate: false } },
+      { extends: true, test: { name: 'isolated', include: ISOLATED } },
+    ],
   },
 });

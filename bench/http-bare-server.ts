@@ -20,6 +20,9 @@
 //      BARE_KYSELY      plain | signal: the query through Kysely (PostgresDialect, or the app's commit-signalling dialect)
 //                       | precompiled: a suggested fix, the commit-signalling dialect with the query compiled once
 //      BARE_ROLE        <role>: pool connections take this role and search_path=catalog, as a module pool's do
+//      BARE_ORDERS      1: also GET /orders/:id as a team would write it: @fastify/jwt's request.jwtVerify() in onRequest
+//                       (JWT_SECRET, HS256), the order and its lines in two statements (the ordering module's), 404
+//                       for another customer's order; the baseline of the authenticated read
 //      BARE_METRICS     1: the app's request-duration histogram (OpenTelemetry, src/platform/telemetry/app-metrics.ts)
 //                       recorded in an async onResponse hook, as src/platform/http/http-server.ts does
 import { randomUUID } from 'node:crypto';
@@ -72,6 +75,10 @@ function checkFirstValidatorCompiler({ schema, httpPart }: { schema: TSchema; ht
 
 // The statement Kysely compiles for the catalog's findById, with the schema named since this pool has no search_path.
 const SQL = ROLE ? 'select * from "products" where "id" = $1' : 'select * from "catalog"."products" where "id" = $1';
+
+// The statements the ordering module's findById sends.
+const ORDER_SQL = 'select * from "ordering"."orders" where "id" = $1';
+const LINES_SQL = 'select * from "ordering"."order_lines" where "order_id" = $1 order by "position"';
 
 interface ProductRow {
   id: string;
@@ -152,6 +159,54 @@ if (env('BARE_METRICS') === '1') {
 }
 
 app.get('/health/ready', async () => ({ status: 'ready' }));
+
+if (env('BARE_ORDERS') === '1') {
+  const secret = env('JWT_SECRET');
+  if (!secret) throw new Error('BARE_ORDERS=1 needs JWT_SECRET');
+  await app.register(async (scope) => {
+    await scope.register((await import('@fastify/jwt')).default, { secret, verify: { algorithms: ['HS256'] } });
+    const OrderBody = Type.Object({
+      id: Type.String({ format: 'uuid' }),
+      customerId: Type.String(),
+      status: Type.String(),
+      lines: Type.Array(Type.Object({ productId: Type.String({ format: 'uuid' }), quantity: Type.Integer(), unitPriceCents: Type.Integer() })),
+      totalCents: Type.Integer(),
+      currency: Type.String(),
+      cancellationReason: Type.Optional(Type.String()),
+      placedAt: Type.String({ format: 'date-time' }),
+    });
+    scope.get(
+      '/orders/:id',
+      {
+        onRequest: async (request, reply) => {
+          try {
+            await request.jwtVerify();
+          } catch {
+            return reply.code(401).send({ status: 401, code: 'UNAUTHENTICATED' });
+          }
+        },
+        schema: { params: ProductParams, response: { 200: OrderBody } },
+      },
+      async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const { sub, roles } = request.user as { sub: string; roles?: string[] };
+        const order = (await pool.query<Record<string, string & Date>>(ROLE ? ORDER_SQL.replaceAll('"ordering".', '') : ORDER_SQL, [id])).rows[0];
+        if (!order || (order.customer_id !== sub && !roles?.includes('admin'))) return reply.code(404).send({ status: 404, code: 'ORDER_NOT_FOUND' });
+        const lines = (await pool.query<Record<string, string>>(ROLE ? LINES_SQL.replaceAll('"ordering".', '') : LINES_SQL, [id])).rows;
+        return {
+          id: order.id,
+          customerId: order.customer_id,
+          status: order.status,
+          lines: lines.map((line) => ({ productId: line.product_id, quantity: Number(line.quantity), unitPriceCents: Number(line.unit_price_cents) })),
+          totalCents: Number(order.total_cents),
+          currency: order.currency,
+          ...(order.cancellation_reason ? { cancellationReason: order.cancellation_reason } : {}),
+          placedAt: order.placed_at.toISOString(),
+        };
+      },
+    );
+  });
+}
 
 await app.register(async (scope) => {
   if (env('BARE_CHILD_LOG') === 'factory') {

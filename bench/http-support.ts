@@ -34,6 +34,8 @@ export interface ChildServer {
   readonly name: string;
   readonly url: string;
   readonly pid: number;
+  /** Spawn to the first 200 of the ready path, ms (polled every `pollMs`). */
+  readonly readyMs: number;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. Idempotent. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -58,6 +60,8 @@ export interface StartOptions {
   /** `taskset -c <cpus>` the child, when set. */
   readonly cpus?: string;
   readonly timeoutMs?: number;
+  /** How often the ready path is polled during start-up (200 ms; less to time the start). */
+  readonly pollMs?: number;
 }
 
 /**
@@ -68,6 +72,7 @@ export async function startChild(options: StartOptions): Promise<ChildServer> {
   const watch = new URL('./http-watch-parent.ts', import.meta.url).pathname;
   const nodeArgs = ['--import', watch, ...options.args];
   const [file, args] = options.cpus ? ['taskset', ['-c', options.cpus, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const spawnedAt = performance.now();
   const child: ChildProcess = spawn(file, args, {
     env: { ...process.env, ...options.env },
     stdio: ['pipe', options.stdoutFile ? 'pipe' : 'ignore', 'pipe'],
@@ -87,10 +92,11 @@ export async function startChild(options: StartOptions): Promise<ChildServer> {
 
   let stopping: Promise<void> | undefined;
   const url = `http://127.0.0.1:${options.port}`;
-  const server: ChildServer = {
+  const server: { -readonly [K in keyof ChildServer]: ChildServer[K] } = {
     name: options.name,
     url,
     pid: child.pid!,
+    readyMs: NaN,
     stop: (graceMs = 10_000) =>
       (stopping ??= (async () => {
         if (!gone) {
@@ -113,7 +119,7 @@ export async function startChild(options: StartOptions): Promise<ChildServer> {
     try {
       const response = await fetch(url + options.readyPath, { signal: AbortSignal.timeout(2000) });
       await response.arrayBuffer();
-      if (response.ok) return server;
+      if (response.ok) return Object.assign(server, { readyMs: performance.now() - spawnedAt });
     } catch {
       // not listening yet
     }
@@ -121,7 +127,7 @@ export async function startChild(options: StartOptions): Promise<ChildServer> {
       await server.stop();
       throw new Error(`${options.name} did not become ready within ${options.timeoutMs ?? 90_000} ms:\n${stderr.trim()}`);
     }
-    await sleep(200);
+    await sleep(options.pollMs ?? 200);
   }
 }
 

@@ -2,6 +2,12 @@
 // SQL (DESIGN.md, "Measured anchors for HTTP": target >= 0.90 of bare), then measures placing orders and how fast they
 // complete through the event bus.
 //
+//   platform (PLATFORM=1, the default; bench/http-platform.ts) all servers up at once, alternating rounds: bare
+//           fastify + pg, bare + the standard OpenTelemetry setup, Seams untraced, Seams traced (OTLP to a local
+//           receiver) on GET /catalog/products/:id, and bare + JWT verify against Seams on GET /orders/:id; prints the
+//           issue-13 ratios, then RSS after 60 s of reads and over 5 min of reads and orders, and the warm start time.
+//           Then the tracing phase's orders workload (placing orders with tracing on against off).
+//   The phases below are off by default since the platform phase (READS=1, ORDERS=1, MICRO=1 turn them on):
 //   read    GET /catalog/products/:id with CONNECTIONS closed-loop connections (autocannon), WARMUP s then DURATION s
 //           per server, the servers taken in turn (each started fresh) and the order flipped every run; medians of
 //           RUNS. After each closed-loop window, RATE_SECS s open loop at RATE req/s: CPU per request at equal load
@@ -39,11 +45,14 @@
 //      TRACING_PAIRS (6; 0 skips the tracing phase) TRACING_SECS (8) TRACING_WARMUP (2)
 //      TRACING_OFF (disabled: OTEL_SDK_DISABLED=true with the same --import, as `npm start` runs; no-import: no --import)
 //      TRACING_ON_ENV (extra env of the tracing-on app only, NAME=value,NAME=value: to take the cost apart)
-//      TRACING_WORKLOADS (read,orders; orders only when ordering is registered)
-//      IDLE_SECS (5; the idle app's own CPU use, measured first) READS (1; 0 skips the reads)
+//      TRACING_WORKLOADS (orders with PLATFORM=1, whose rounds have the traced read; read,orders otherwise; orders only
+//                        when ordering is registered)
+//      IDLE_SECS (5; the idle app's own CPU use, measured first) READS (0; 1: the per-server read phase)
 //      RATE (1000 req/s; 0 skips the open-loop windows) RATE_SECS (5)
-//      ORDERS (1: the orders phase, when ordering is registered) ORDER_PRODUCTS (10) DRAIN_TIMEOUT_SECS (300)
-//      MICRO (1: also bench/http-micro.ts, the suspects' CPU cost in isolation) MAX_SECS (2700, the whole run)
+//      ORDERS (0; 1: the orders phase, when ordering is registered) ORDER_PRODUCTS (10) DRAIN_TIMEOUT_SECS (300)
+//      PLATFORM (1) PLATFORM_ROUNDS (3) PLATFORM_SECS (8) PLATFORM_WARMUP (2) MEMORY_SECS (60) MIXED_SECS (300)
+//      MIXED_ORDER_RATE (50) START_RUNS (3): see bench/http-platform.ts
+//      MICRO (0; 1: also bench/http-micro.ts, the suspects' CPU cost in isolation) MAX_SECS (2700, the whole run)
 //      SERVER_CPUS LOAD_CPUS (taskset lists) JSON_OUT (file for every per-run number)
 //      APP_NODE_FLAGS / BARE_NODE_FLAGS (extra node flags, e.g. --cpu-prof --cpu-prof-dir=.data/bench-http-logs/prof)
 import { execFile, execFileSync } from 'node:child_process';
@@ -59,6 +68,7 @@ import { roleName, withDatabase } from '#platform/db/database-names.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
 import { ident } from '#platform/db/provision.ts';
 import { moduleNames } from '../src/modules.ts';
+import { platformPhase, type PlatformResult } from './http-platform.ts';
 import { tracingPhase, type TracingResult, type Workload } from './http-tracing.ts';
 import { countOrders, cpuMs, f0, f1, f2, freePort, load, median, signToken, startChild, stopAllChildren, table, waitSettled, type ChildServer, type LoadOptions, type LoadResult } from './http-support.ts';
 
@@ -75,7 +85,8 @@ const CFG = {
   tracingSecs: Number(env('TRACING_SECS', '8')),
   tracingWarmup: Number(env('TRACING_WARMUP', '2')),
   tracingOff: env('TRACING_OFF', 'disabled'),
-  tracingWorkloads: env('TRACING_WORKLOADS', 'read,orders').split(',').map((w) => w.trim()).filter(Boolean),
+  platform: env('PLATFORM', '1') === '1',
+  tracingWorkloads: env('TRACING_WORKLOADS', env('PLATFORM', '1') === '1' ? 'orders' : 'read,orders').split(',').map((w) => w.trim()).filter(Boolean),
   tracingOnEnv: Object.fromEntries(
     env('TRACING_ON_ENV', '')
       .split(',')
@@ -85,7 +96,7 @@ const CFG = {
   variants: env('VARIANTS', ''),
   rate: Number(env('RATE', '1000')),
   rateSecs: Number(env('RATE_SECS', '5')),
-  orders: env('ORDERS', '1') === '1',
+  orders: env('ORDERS', '0') === '1',
   orderProducts: Number(env('ORDER_PRODUCTS', '10')),
   drainTimeoutMs: Number(env('DRAIN_TIMEOUT_SECS', '300')) * 1000,
   maxSecs: Number(env('MAX_SECS', '2700')),
@@ -93,9 +104,9 @@ const CFG = {
   serverCpus: env('SERVER_CPUS', ''),
   loadCpus: env('LOAD_CPUS', ''),
   jsonOut: env('JSON_OUT', ''),
-  reads: env('READS', '1') === '1',
+  reads: env('READS', '0') === '1',
   idleSecs: Number(env('IDLE_SECS', '5')),
-  micro: env('MICRO', '1') === '1',
+  micro: env('MICRO', '0') === '1',
 };
 /** Extra node flags for the app, e.g. `--cpu-prof --cpu-prof-dir=.data/bench-http-logs` to see where its time goes. */
 const APP_NODE_FLAGS = env('APP_NODE_FLAGS', '').split(' ').filter(Boolean);
@@ -262,7 +273,7 @@ async function startApp(
   dbUrl: string,
   logLevel: string,
   modules = 'all',
-  extra: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+  extra: { nodeArgs?: string[]; env?: Record<string, string>; pollMs?: number } = {},
 ): Promise<ChildServer> {
   const port = await freePort();
   mkdirSync(LOG_DIR, { recursive: true });
@@ -284,17 +295,18 @@ async function startApp(
     },
     port,
     readyPath: '/health/ready',
+    ...(extra.pollMs ? { pollMs: extra.pollMs } : {}),
     // Info-level lines under load go to /dev/null: their cost is producing them, not a disk.
     ...(logLevel === 'info' || logLevel === 'debug' || logLevel === 'trace' ? {} : { stdoutFile: path.join(LOG_DIR, `${label.replace(/\W+/g, '_')}.log`) }),
     ...(CFG.serverCpus ? { cpus: CFG.serverCpus } : {}),
   });
 }
 
-async function startBare(label: string, dbUrl: string, extra: Record<string, string>): Promise<ChildServer> {
+async function startBare(label: string, dbUrl: string, extra: Record<string, string>, nodeArgs: string[] = []): Promise<ChildServer> {
   const port = await freePort();
   return startChild({
     name: label,
-    args: [...BARE_NODE_FLAGS, path.join(ROOT, 'bench/http-bare-server.ts')],
+    args: [...BARE_NODE_FLAGS, ...nodeArgs, path.join(ROOT, 'bench/http-bare-server.ts')],
     env: { DATABASE_URL: dbUrl, PORT: String(port), DB_POOL_MAX: CFG.poolMax, ...extra },
     port,
     readyPath: '/health/ready',
@@ -335,6 +347,7 @@ async function main(): Promise<void> {
   // The app first: it provisions the schemas, roles and tables the bare server reads. Then one server at a time.
   say('starting the app');
   const app = await startApp(`app@${CFG.logLevel}`, dbUrl, CFG.logLevel);
+  console.log(`first start ${f0(app.readyMs)} ms to ready (provisions and migrates the fresh database; polled every 200 ms)`);
   let readPath: string;
   try {
     const product = expectStatus(
@@ -350,6 +363,20 @@ async function main(): Promise<void> {
     );
   } finally {
     await app.stop();
+  }
+  let platform: PlatformResult | undefined;
+  if (CFG.platform) {
+    say('platform: all servers up, alternating rounds; then memory and start time (bench/http-platform.ts)');
+    platform = await platformPhase({
+      root: ROOT,
+      dbUrl,
+      connections: CFG.connections,
+      adminToken,
+      customerToken: (subject) => signToken(secret, subject, []),
+      secret,
+      startApp: (label, nodeArgs, extraEnv, pollMs) => startApp(`${label}@${CFG.logLevel}`, dbUrl, CFG.logLevel, 'all', { nodeArgs, env: extraEnv, ...(pollMs ? { pollMs } : {}) }),
+      startBare: (label, nodeArgs, extraEnv) => startBare(label, dbUrl, extraEnv, nodeArgs),
+    });
   }
   const targets = CFG.reads ? await readPhase(dbUrl, readPath) : [];
   let tracing: TracingResult | undefined;
@@ -411,7 +438,7 @@ async function main(): Promise<void> {
   if (CFG.jsonOut) {
     writeFileSync(
       CFG.jsonOut,
-      `${JSON.stringify({ machine: facts, postgres: pgFacts, config: CFG, reads: targets.map((t) => ({ label: t.label, runs: t.reads, fixedRate: t.fixed })), tracing, orders: orderRuns }, null, 2)}\n`,
+      `${JSON.stringify({ machine: facts, postgres: pgFacts, config: CFG, platform, reads: targets.map((t) => ({ label: t.label, runs: t.reads, fixedRate: t.fixed })), tracing, orders: orderRuns }, null, 2)}\n`,
     );
   }
 }

@@ -2,14 +2,19 @@
 //
 //   rpc     one contract call (catalog.getProducts, IDS ids) in process against over HTTP on loopback: p50/p99 and
 //           their ratio (bench/topology-rpc.ts has the method)
+//   events  one subscription with its producer in process against its producer in another process, events over NATS
+//           JetStream: events/s end to end and the ratio, latency at RATE/s, per-key order violations, time per stage
+//           (bench/topology-events.ts has the method)
 //   orders  an order from POST /orders until it is confirmed, in one process (MODULES=all) against the split topology
 //           (three processes, NATS JetStream), both running at once: p50/p99 and their ratio
 //           (bench/topology-orders.ts has the method)
 //
 // Env: DATABASE_URL (a server where we may create databases and roles; fresh databases are made and dropped; unset:
 //      an embedded PostgreSQL with its data in .data/bench-postgres)
-//      PHASES (rpc,orders) JSON_OUT (file for the numbers) BENCH_LOG_LEVEL (warn)
+//      PHASES (rpc,events,orders) JSON_OUT (file for the numbers) BENCH_LOG_LEVEL (warn)
 //      rpc:    N (2000 calls per side) WARMUP (200 per side) ROUNDS (10) IDS (3)
+//      events: EVENT_ROUNDS (2 per topology) EVENTS (20000) LANES (4) PER_TX (50) RATE (200) LAT_SECS (10)
+//              BENCH_NATS_URL (a NATS server to use; unset: a nats-server of the benchmark's own, file storage)
 //      orders: ORDERS (300 per topology) ORDER_WARMUP (30 per topology) ORDER_LINES (1) SIGNAL (notify | poll)
 //              POLL_MS (2, with SIGNAL=poll) MAX_SECS (300) ORDER_TIMEOUT_MS (15000)
 //              APP_ENV (settings for every app process of both topologies, over DB_POOL_MAX=4; e.g. "EVENTS_POLL_INTERVAL_MS=100")
@@ -20,13 +25,14 @@ import { createLogger } from '#platform/logger.ts';
 import { stopAllChildren } from './http-support.ts';
 import { deferStop, stopOnSignals } from './support/cleanup.ts';
 import { describeServer, openServer } from './support/server.ts';
-import { f2, table } from './support/stats.ts';
+import { f0, f2, median, table } from './support/stats.ts';
 import { benchOrders, type EndSignal, type OrdersBenchResult } from './topology-orders.ts';
 import { benchRpc, type RpcBenchResult } from './topology-rpc.ts';
+import { benchEvents, type EventsBenchResult, type StageSummary } from './topology-events.ts';
 
 const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
 const CFG = {
-  phases: env('PHASES', 'rpc,orders').split(',').map((phase) => phase.trim()),
+  phases: env('PHASES', 'rpc,events,orders').split(',').map((phase) => phase.trim()),
   n: Number(env('N', '2000')),
   warmup: Number(env('WARMUP', '200')),
   rounds: Number(env('ROUNDS', '10')),
@@ -49,9 +55,16 @@ const CFG = {
       }),
   ) as Record<string, string>,
   jsonOut: env('JSON_OUT', ''),
+  eventRounds: Number(env('EVENT_ROUNDS', '2')),
+  events: Number(env('EVENTS', '20000')),
+  lanes: Number(env('LANES', '4')),
+  perTx: Number(env('PER_TX', '50')),
+  rate: Number(env('RATE', '200')),
+  latSecs: Number(env('LAT_SECS', '10')),
+  natsUrl: process.env.BENCH_NATS_URL || undefined,
 };
-const unknownPhases = CFG.phases.filter((phase) => phase !== 'rpc' && phase !== 'orders');
-if (unknownPhases.length > 0) throw new Error(`PHASES=${process.env.PHASES}: unknown phase(s) ${unknownPhases.join(', ')}; use rpc, orders or rpc,orders`);
+const unknownPhases = CFG.phases.filter((phase) => phase !== 'rpc' && phase !== 'events' && phase !== 'orders');
+if (unknownPhases.length > 0) throw new Error(`PHASES=${process.env.PHASES}: unknown phase(s) ${unknownPhases.join(', ')}; use some of rpc, events, orders`);
 if (CFG.signal !== 'notify' && CFG.signal !== 'poll') throw new Error(`SIGNAL=${CFG.signal}: use notify (a NOTIFY at the confirming commit) or poll (GET /orders/:id every POLL_MS)`);
 
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -69,7 +82,7 @@ async function main(): Promise<void> {
   const server = await openServer(process.env.DATABASE_URL, logger);
   const closeServer = deferStop('the PostgreSQL server', () => server.close());
   const stopChildren = deferStop('child servers', () => stopAllChildren());
-  const results: { rpc?: RpcBenchResult; orders?: OrdersBenchResult } = {};
+  const results: { rpc?: RpcBenchResult; events?: EventsBenchResult; orders?: OrdersBenchResult } = {};
   try {
     const facts = await describeServer(server.url);
     console.log(
@@ -93,6 +106,29 @@ async function main(): Promise<void> {
         ),
       );
       console.log(`\nload after rpc: ${load()}`);
+    }
+
+    if (CFG.phases.includes('events')) {
+      console.log(
+        `\nevents: one subscription (handler does nothing), ${CFG.eventRounds} rounds per topology alternating; throughput: ${CFG.events} events from ${CFG.lanes} ` +
+          `closed-loop publishers, ${CFG.perTx} per transaction; latency: ${CFG.rate} events/s, one per transaction, ${CFG.latSecs} s after 1 s of warm-up`,
+      );
+      const events = await benchEvents({
+        server,
+        rounds: CFG.eventRounds,
+        events: CFG.events,
+        lanes: CFG.lanes,
+        perTx: CFG.perTx,
+        rate: CFG.rate,
+        latSecs: CFG.latSecs,
+        natsUrl: CFG.natsUrl,
+        appEnv: CFG.appEnv,
+        say: (line) => console.log(`  ${line} (load ${load()})`),
+      });
+      results.events = events;
+      if (events.skipped !== undefined) console.log(`events: skipped: ${events.skipped}`);
+      else printEvents(events);
+      console.log(`\nload after events: ${load()}`);
     }
 
     if (CFG.phases.includes('orders')) {
@@ -136,6 +172,50 @@ async function main(): Promise<void> {
     await stopChildren();
     await closeServer();
   }
+}
+
+function printEvents(events: Exclude<EventsBenchResult, { skipped: string }>): void {
+  const { inProcess: a, across: b } = events;
+  const row = (label: string, t: typeof a) => [
+    label,
+    f0(median(t.throughput)),
+    t.throughput.map((x) => f0(x)).join(' / '),
+    f0(median(t.cpuPerThousand)),
+    f2(median(t.latency.map((l) => l.p50))),
+    f2(median(t.latency.map((l) => l.p99))),
+    String(t.outOfOrder),
+    String(t.duplicates),
+    String(t.missing),
+  ];
+  console.log(`\n  NATS: ${events.nats}\n`);
+  console.log(
+    table(
+      ['one subscription', 'events/s (median)', 'rounds', 'app CPU ms / 1,000', `p50 ms at ${CFG.rate}/s`, `p99 ms at ${CFG.rate}/s`, 'order violations', 'duplicates', 'missing'],
+      [
+        row('in process', a),
+        row('across processes (NATS)', b),
+        ['ratio across processes / in process', `${f2(median(b.throughput) / median(a.throughput))}x`, '', `${f2(median(b.cpuPerThousand) / median(a.cpuPerThousand))}x`, `${f2(median(b.latency.map((l) => l.p50)) / median(a.latency.map((l) => l.p50)))}x`, `${f2(median(b.latency.map((l) => l.p99)) / median(a.latency.map((l) => l.p99)))}x`, '', '', ''],
+      ],
+    ),
+  );
+  const stage = (runs: Record<string, StageSummary>[], name: string, pick: 'p50' | 'p99' | 'mean') => f2(median(runs.map((r) => r[name]?.[pick])));
+  console.log(
+    `\n${table(
+      ['across processes, per stage (ms, medians of rounds)', 'throughput p50', 'throughput mean', `at ${CFG.rate}/s p50`, `at ${CFG.rate}/s p99`],
+      [
+        ['relay: publish -> stored in the stream', 'relay'],
+        ['NATS: stored -> arrived at the receiver', 'nats'],
+        ['receiver: arrived -> its insert began', 'receiver'],
+        ['delivery: insert began -> handler (incl. the commit)', 'delivery'],
+      ].map(([label, name]) => [
+        label!,
+        stage(events.stages.throughput, name!, 'p50'),
+        stage(events.stages.throughput, name!, 'mean'),
+        stage(events.stages.latency, name!, 'p50'),
+        stage(events.stages.latency, name!, 'p99'),
+      ]),
+    )}`,
+  );
 }
 
 await main();

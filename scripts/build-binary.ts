@@ -25,6 +25,7 @@ import { inject } from 'postject';
 import { installedDistribution } from '#platform/db/postgres-distribution.ts';
 import { describeDirectory, type DirectoryManifest } from '#platform/files/directory-manifest.ts';
 import { fileAsset, manifestAsset } from '#platform/files/embedded-directories.ts';
+import { buildConsole, CONSOLE_OUTPUT } from './build-console.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -36,8 +37,8 @@ const EMBEDDED_DIRECTORIES: ReadonlyArray<{ name: string; from: () => string | P
   { name: 'postgres', from: installedDistribution },
   // Swagger UI's page and scripts, which @fastify/swagger-ui serves from its own folder (its `baseDir` option).
   { name: 'swagger-ui', from: () => path.join(path.dirname(require.resolve('@fastify/swagger-ui/package.json')), 'static') },
-  // The module console's built page, once the project has one.
-  { name: 'console', from: () => path.join(root, 'src/platform/console/assets'), optional: true },
+  // The console's page, built from console/ by Vite (scripts/build-console.ts) just before.
+  { name: 'console', from: async () => (await buildConsole({ ifStale: true }), CONSOLE_OUTPUT) },
 ];
 
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';

@@ -10,7 +10,7 @@ import { versionsOf } from '#platform/events/event-versions.ts';
 import { apiDependencyName, type ContractMethod } from '#platform/modules/contract.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { schemaName } from '#platform/db/database-names.ts';
-import { apiUses, manifestComment, moduleTables, type TableFacts } from './source-facts.ts';
+import { apiUses, moduleTables, type TableFacts } from './source-facts.ts';
 
 export interface DependencyFacts {
   readonly module: string;
@@ -52,7 +52,7 @@ export interface ConsumedEventFacts {
 export interface ModuleFacts {
   readonly name: string;
   readonly owners: readonly string[];
-  /** The comment on the manifest in modules/<name>/index.ts. */
+  /** The manifest's description. */
   readonly description: string;
   readonly schema: string;
   readonly dependencies: readonly DependencyFacts[];
@@ -76,7 +76,7 @@ export async function moduleFacts(modules: readonly AnyModule[], root: string): 
       return {
         name: module.name,
         owners: module.owners,
-        description: await manifestComment(root, module.name),
+        description: module.description ?? '',
         schema: schemaName(module.name),
         dependencies: Object.entries(module.dependsOn).map(([dependency, reason]) => {
           const methods = uses.get(apiDependencyName(dependency));

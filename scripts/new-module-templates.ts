@@ -41,9 +41,10 @@ import { ${n.camel}Contract } from './contract.ts';
 import { examplesRoutes } from './http/examples-routes.ts';
 import { makeExamplesRepository } from './infrastructure/examples-repository.ts';
 
-/** ${n.description} */
 export const ${n.camel}Module = defineModule({
   name: '${n.name}',
+  // Shown in docs/modules.md and on the console's module map.
+  description: ${JSON.stringify(n.description)},
   // Who reviews changes to this module: CODEOWNERS is generated from this list (npm run codeowners).
   owners: ['${n.owner}'],
   // Other modules this one calls or subscribes to, each with the reason a reviewer can argue with, e.g.

@@ -146,7 +146,7 @@ function names(name: string, owner: string | undefined, description: string | un
     camel,
     pascal,
     owner: owner ?? `@seams/${name}-team`,
-    description: (description ?? `${pascal}: the business capability this module owns, in one line (shown in docs/modules.md).`).replaceAll('*/', '* /'),
+    description: (description ?? `${pascal}: the business capability this module owns, in one line (shown in docs/modules.md).`)
   };
 }
 

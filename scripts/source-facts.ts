@@ -44,22 +44,6 @@ function commentAbove(source: ts.SourceFile, node: ts.Node): string {
     .join(' ');
 }
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  return readFile(file, 'utf8').catch(() => undefined);
-}
-
-/** The comment on the manifest in `modules/<name>/index.ts` (the statement that calls `defineModule`). */
-export async function manifestComment(root: string, module: string): Promise<string> {
-  const file = path.join(root, 'modules', module, 'index.ts');
-  const text = await readIfExists(file);
-  if (text === undefined) return '';
-  const source = parse(file, text);
-  const manifest = source.statements.find(
-    (statement) => ts.isVariableStatement(statement) && statement.declarationList.declarations.some((declaration) => declaration.initializer?.getText(source).startsWith('defineModule(')),
-  );
-  return manifest ? commentAbove(source, manifest) : '';
-}
-
 /**
  * The module's tables: each exported interface named `<Something>Tables` in `modules/<name>/infrastructure/*.table.ts`
  * (the type the module's Kysely instance is built on) maps a table name to the interface of its row.

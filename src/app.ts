@@ -12,7 +12,11 @@ import type { AnyModule } from '#platform/modules/define-module.ts';
 import { serveContracts } from '#platform/modules/contract-server.ts';
 import { resolveTopology } from '#platform/modules/topology.ts';
 import { createAppMetrics } from '#platform/telemetry/app-metrics.ts';
+import { installedTraceBuffer, type TraceSource } from '#platform/telemetry/trace-buffer.ts';
+import { RouteOwners } from '#platform/console/route-owners.ts';
+import type { SignInCode } from '#platform/console/sign-in-code.ts';
 import { operationsRoutes } from './app/admin.ts';
+import { consoleStep } from './app/console.ts';
 import { wireModules } from './app/container.ts';
 import { openDatabases } from './app/databases.ts';
 import { startEventDelivery } from './app/events.ts';
@@ -32,13 +36,18 @@ export interface AppOptions {
   readonly migrationsDir?: string;
   /** Where migrations come from instead of `migrationsDir`: the single binary passes the ones bundled into it. */
   readonly migrations?: MigrationSource;
-  /** Folders of static files by name (`swagger-ui`), for a program that carries its own (the single binary). */
+  /** Folders of static files by name (`swagger-ui`, `console`), for a program that carries its own (the single binary). */
   readonly assetDirectories?: Readonly<Record<string, string>>;
+  /** The one-time code of the console link printed at start-up (embedded development database only). */
+  readonly consoleSignInCode?: SignInCode;
+  /** Where the console reads traces; defaults to the trace buffer the SDK was started with, if any. */
+  readonly traces?: TraceSource;
 }
 
 /**
- * Builds the app from a config and a module list, in five steps: the databases (each local module's schema and role,
- * migrated under that role), the container, event delivery, the operations routes, and the modules' routes. Tests
+ * Builds the app from a config and a module list, in six steps: the databases (each local module's schema and role,
+ * migrated under that role), the container, event delivery, the operations routes, the modules' routes and the
+ * console. Tests
  * call this; only `main.ts` touches the process.
  */
 export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
@@ -69,12 +78,23 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     await metrics.shutdown();
   });
 
-  const { container, viewOf } = await wireModules(app, { topology, databases, config, logger, metrics });
+  const { container, viewOf, calls } = await wireModules(app, { topology, databases, config, logger, metrics });
   await serveContracts(app, container, local, config.serviceToken);
   const bus = await startEventDelivery(app, { local, all: options.modules, databases, container, eventTopology, adminUrl: options.databaseUrl, config, logger, metrics });
   delivery.bus = bus;
   operationsRoutes(app, { local, databases, bus, eventTopology, config, logger, metrics });
-  await moduleRoutes(app, local, viewOf);
+  const routeOwners = new RouteOwners();
+  await moduleRoutes(app, local, viewOf, container, routeOwners);
+  await consoleStep(app, {
+    all: options.modules,
+    config,
+    databases,
+    calls,
+    routeOwners,
+    traces: options.traces ?? installedTraceBuffer(),
+    signInCode: options.consoleSignInCode,
+    assets: options.assetDirectories?.console,
+  });
   return app;
 }
 
@@ -82,7 +102,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
  * Only the first step of {@link buildApp}: each local module's schema and role, provisioned and migrated under that
  * role, for deploy pipelines that migrate before they start the new version (`seams migrate`). Serves nothing.
  */
-export async function migrateApp(options: Omit<AppOptions, 'assetDirectories'>): Promise<void> {
+export async function migrateApp(options: Omit<AppOptions, 'assetDirectories' | 'consoleSignInCode' | 'traces'>): Promise<void> {
   const { placement, sharesLog } = placeLocalModules(options);
   const databases = await openDatabases({ placement, config: options.config, logger: options.logger, migrations: migrationSourceOf(options), readsOutbox: sharesLog, delivery: {} });
   await databases.destroy();

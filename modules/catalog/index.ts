@@ -5,9 +5,9 @@ import { catalogContract } from './contract.ts';
 import { productsRoutes } from './http/products-routes.ts';
 import { makeProductsRepository } from './infrastructure/products-repository.ts';
 
-/** Products and their current prices. */
 export const catalogModule = defineModule({
   name: 'catalog',
+  description: 'Products and their current prices.',
   owners: ['@seams/catalog-team'],
   dependsOn: {},
   contract: catalogContract,

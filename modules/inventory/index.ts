@@ -9,9 +9,9 @@ import { itemsRoutes } from './http/items-routes.ts';
 import { makeItemsRepository } from './infrastructure/items-repository.ts';
 import { makeReservationsRepository } from './infrastructure/reservations-repository.ts';
 
-/** Stock per product, and what each order holds of it. */
 export const inventoryModule = defineModule({
   name: 'inventory',
+  description: 'Stock per product, and what each order holds of it.',
   owners: ['@seams/inventory-team'],
   dependsOn: {
     ordering: 'reserves stock when an order is placed, sells it when the order is confirmed, releases it when it is cancelled',

@@ -14,10 +14,6 @@ import { makeProductNamesRepository } from './infrastructure/product-names-repos
 import { makeProjectionStateRepository } from './infrastructure/projection-state-repository.ts';
 
 /**
- * Customers' orders as one page: a read model (CQRS) copied from the events of catalog, ordering and payments, so
- * the page is one query on this module's own tables instead of calls to three modules. It calls no other module's
- * API; it only subscribes.
- *
  * Its handlers (events/) are the projection: each writes through the subscriber's transaction, so its effect commits
  * with the record that the event was handled, and notes the event in the projection state, which the page reports as
  * its freshness. Events of one producer about one order arrive in order; events of different producers do not (a
@@ -26,6 +22,8 @@ import { makeProjectionStateRepository } from './infrastructure/projection-state
  */
 export const orderHistoryModule = defineModule({
   name: 'order-history',
+  description:
+    "Customers' orders as one page: a read model (CQRS) copied from the events of catalog, ordering and payments, so the page is one query on this module's own tables instead of calls to three modules. It calls no other module's API; it only subscribes.",
   owners: ['@seams/order-history-team'],
   dependsOn: {
     catalog: 'copies product names from its events, to show them next to each order line',

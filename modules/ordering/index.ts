@@ -12,9 +12,9 @@ import { ordersRoutes } from './http/orders-routes.ts';
 import { makeIdempotencyKeysRepository } from './infrastructure/idempotency-keys-repository.ts';
 import { makeOrdersRepository } from './infrastructure/orders-repository.ts';
 
-/** Orders and their lifecycle: places them at current prices, then runs each through stock and payment. */
 export const orderingModule = defineModule({
   name: 'ordering',
+  description: 'Orders and their lifecycle: places them at current prices, then runs each through stock and payment.',
   owners: ['@seams/ordering-team'],
   dependsOn: {
     catalog: 'prices must be current when an order is placed',

@@ -5,9 +5,9 @@ import { onOrderingPaymentRequested } from './events/on-ordering-payment-request
 import { makePaymentsRepository } from './infrastructure/payments-repository.ts';
 import { makeSimulatedPaymentProvider } from './infrastructure/simulated-payment-provider.ts';
 
-/** Charges orders through a payment provider and reports the outcome. */
 export const paymentsModule = defineModule({
   name: 'payments',
+  description: 'Charges orders through a payment provider and reports the outcome.',
   owners: ['@seams/payments-team'],
   dependsOn: {
     ordering: 'charges an order when ordering requests its payment',

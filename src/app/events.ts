@@ -32,6 +32,7 @@ export async function startEventDelivery(
   },
 ): Promise<EventBus> {
   const { config, databases, container } = options;
+  const metrics = createEventMetrics(options.metrics.meter('seams.events'));
   const bus = await createEventBus({
     modules: options.local,
     system: options.all,
@@ -41,10 +42,11 @@ export async function startEventDelivery(
     retry: { maxAttempts: config.events.maxAttempts, baseDelayMs: config.events.retryBaseMs, maxDelayMs: config.events.retryMaxMs },
     batchSize: config.events.batchSize,
     pollIntervalMs: config.events.pollIntervalMs,
-    metrics: createEventMetrics(options.metrics.meter('seams.events')),
+    metrics,
     logger: options.logger,
     topology: options.eventTopology,
     natsUrl: config.natsUrl,
+    natsPartitions: config.events.natsPartitions,
     retentionMs: config.events.retentionMs,
     availability: databases.availability,
   });

@@ -11,7 +11,9 @@ import { redactUrl } from '#platform/db/database-names.ts';
 import type { EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
 import { loadOrCreateDevSecret } from '#platform/dev-secret.ts';
 import { EXIT_CODES, StartupError } from '#platform/startup-error.ts';
+import { SignInCode } from '#platform/console/sign-in-code.ts';
 import { chooseDatabase } from './database.ts';
+import { onStopSignals } from './stop-signals.ts';
 import type { Runtime } from './runtime.ts';
 
 /** `seams` / `npm start`: database -> app -> listen, until SIGTERM or SIGINT stops it gracefully. */
@@ -22,14 +24,20 @@ export async function serve(config: Config, runtime: Runtime, logger: Logger): P
     if (started.app) await Promise.race([started.app.close(), sleep(config.shutdownTimeoutMs)]);
     await started.embedded?.stop();
   };
-  closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, logger: { error: (msg: unknown) => logger.error(msg) } }, async ({ signal, err }) => {
+  // close-with-grace handles the other signals and unexpected errors; SIGINT and SIGTERM are onStopSignals', which
+  // tells one Ctrl-C delivered twice from a second press.
+  const grace = closeWithGrace({ delay: config.shutdownTimeoutMs + 2000, skip: ['SIGINT', 'SIGTERM'], logger: { error: (msg: unknown) => logger.error(msg) } }, async ({ signal, err }) => {
     started.stopping = true;
     if (err) logger.error({ err }, 'shutting down after an unexpected error');
-    else logger.info({ signal }, 'shutting down');
+    else if (signal) logger.info({ signal }, 'shutting down');
     await stopStarted();
     // Spans still in the exporter's batch leave before the process does.
     await Promise.race([globalThis.__seamsTelemetry?.shutdown().catch(() => undefined), sleep(1500)]);
     logger.info('stopped');
+  });
+  onStopSignals((signal) => {
+    logger.info({ signal }, 'shutting down');
+    void grace.close();
   });
   try {
     await start(config, runtime, logger, started);
@@ -60,7 +68,17 @@ async function start(config: Config, runtime: Runtime, logger: Logger, started: 
   logger.info({ database: redactUrl(database.url), modules: config.modules }, 'starting');
 
   const assetDirectories = (await runtime.assetDirectories?.(config.cacheDir, logger)) ?? {};
-  const app = await buildApp({ config: { ...config, jwtSecret }, logger, modules, databaseUrl: database.url, migrations: runtime.migrations, assetDirectories });
+  // Only a local development database gets a sign-in link: with DATABASE_URL, a person signs in with a token.
+  const consoleSignInCode = database.embedded ? new SignInCode() : undefined;
+  const app = await buildApp({
+    config: { ...config, jwtSecret },
+    logger,
+    modules,
+    databaseUrl: database.url,
+    migrations: runtime.migrations,
+    assetDirectories,
+    ...(consoleSignInCode ? { consoleSignInCode } : {}),
+  });
   started.app = app;
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
@@ -68,7 +86,10 @@ async function start(config: Config, runtime: Runtime, logger: Logger, started: 
   // 0.0.0.0 and :: mean "every interface"; a person needs an address they can type.
   const reachable = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const base = `http://${reachable.includes(':') ? `[${reachable}]` : reachable}:${port}`;
-  logger.info({ url: base, docs: `${base}/docs`, health: `${base}/health/ready` }, `Seams is listening on ${base} (API docs: ${base}/docs)`);
+  logger.info(
+    { url: base, docs: `${base}/docs`, console: `${base}/console/`, health: `${base}/health/ready` },
+    `Seams is listening on ${base} (API docs: ${base}/docs, console: ${base}/console/)`,
+  );
 
   // With an identity provider's keys (JWT_JWKS_URL), tokens of our own would be refused: no demo tokens or data then.
   if (database.embedded && !config.jwt.jwksUrl) {
@@ -86,6 +107,9 @@ async function start(config: Config, runtime: Runtime, logger: Logger, started: 
       [
         '',
         `Seams is running at ${base}  (API docs: ${base}/docs)`,
+        '',
+        // The code is in the fragment: it never reaches a server log or a Referer header.
+        `  Console (signs you in as the local admin, once): ${base}/console/#code=${consoleSignInCode!.code}`,
         '',
         `  CUSTOMER_TOKEN=${customerToken}`,
         `  ADMIN_TOKEN=${adminToken}`,

@@ -171,15 +171,46 @@ export const ConfigSchema = Type.Object({
     default: 1000,
     description: 'Fallback poll for new events. Delivery is pushed; this only bounds the delay when a wake-up is missed.',
   }),
+  EVENTS_NATS_PARTITIONS: Type.Integer({
+    minimum: 1,
+    maximum: 256,
+    default: 4,
+    description:
+      'Partitions of each event\'s NATS subjects, by key: a receiver per partition and subscription stores in parallel, keeping per-key order. The same value in every process; change it only once the receivers have caught up.',
+  }),
   EVENTS_RETENTION_HOURS: Type.Number({ minimum: 0, maximum: 8760, default: 168, description: 'How long handled events stay in outboxes and inboxes.' }),
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
     Type.String({ pattern: '^https?://', description: 'OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318). Set: traces and metrics are exported there.' }),
   ),
   OTEL_SERVICE_NAME: Type.String({ minLength: 1, default: 'seams', description: 'service.name on exported traces and metrics.' }),
+  CONSOLE_TRACE_BUFFER: Type.Integer({
+    minimum: 0,
+    maximum: 100_000,
+    default: 200,
+    description: 'How many recent traces the console keeps in memory (whole traces, oldest dropped first); 0 keeps none.',
+  }),
+  CONSOLE_TRACE_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://.*\\{traceId\\}',
+      description: 'Link from a trace in the console to your tracing backend; {traceId} is replaced, e.g. https://jaeger.example/trace/{traceId}.',
+    }),
+  ),
   OTEL_SDK_DISABLED: Type.Union([Type.Literal('true'), Type.Literal('false')], {
     default: 'false',
     description: 'true: the OpenTelemetry SDK is not started (no spans, no trace ids in logs); everything else works.',
   }),
+  // Read by the SDK as it starts (src/platform/telemetry/start-from-env.ts), before this config exists; listed here so
+  // that they are documented and a bad value stops start-up.
+  OTEL_TRACES_SAMPLER: Type.Optional(
+    Type.Union(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'].map((name) => Type.Literal(name)), {
+      description: 'Which traces are recorded. Unset: all of them (parent-based, always on).',
+    }),
+  ),
+  OTEL_TRACES_SAMPLER_ARG: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'The ratio of the traceidratio samplers, 0 to 1.' })),
+  OTEL_BSP_SCHEDULE_DELAY: Type.Optional(Type.Integer({ minimum: 0, description: 'Milliseconds between two exports of finished spans (the SDK\'s default: 5000).' })),
+  OTEL_BSP_MAX_QUEUE_SIZE: Type.Optional(Type.Integer({ minimum: 1, description: 'Finished spans kept for export at most; more are dropped (default 2048).' })),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: Type.Optional(Type.Integer({ minimum: 1, description: 'Spans per export request at most (default 512).' })),
+  OTEL_BSP_EXPORT_TIMEOUT: Type.Optional(Type.Integer({ minimum: 0, description: 'Milliseconds an export may take before it is abandoned (default 30000).' })),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -225,6 +256,8 @@ export interface Config {
   readonly rateLimit: { readonly perMinute: number; readonly redisUrl: string | undefined; readonly redisPrefix: string };
   /** Fastify's trustProxy: all, none, these addresses, or a function that trusts the first N hops. */
   readonly trustProxy: TrustProxy;
+  /** The console's link out to a tracing backend, with `{traceId}` in it. */
+  readonly consoleTraceUrl: string | undefined;
   readonly otel: { readonly endpoint: string | undefined; readonly serviceName: string; readonly disabled: boolean };
   readonly events: {
     readonly maxAttempts: number;
@@ -233,6 +266,7 @@ export interface Config {
     readonly batchSize: number;
     readonly pollIntervalMs: number;
     readonly retentionMs: number;
+    readonly natsPartitions: number;
   };
 }
 
@@ -311,6 +345,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     },
     rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, redisUrl: config.RATE_LIMIT_REDIS_URL, redisPrefix: config.RATE_LIMIT_REDIS_PREFIX },
     trustProxy: parseTrustProxy(config.TRUST_PROXY),
+    consoleTraceUrl: config.CONSOLE_TRACE_URL,
     otel: { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, disabled: config.OTEL_SDK_DISABLED === 'true' },
     events: {
       maxAttempts: config.EVENTS_MAX_ATTEMPTS,
@@ -319,6 +354,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
       batchSize: config.EVENTS_BATCH_SIZE,
       pollIntervalMs: config.EVENTS_POLL_INTERVAL_MS,
       retentionMs: config.EVENTS_RETENTION_HOURS * 3_600_000,
+      natsPartitions: config.EVENTS_NATS_PARTITIONS,
     },
   };
 }

@@ -133,4 +133,42 @@ describe('admin API for events', () => {
     await publish(4, key);
     await waitFor(async () => (await subscriptionStatus(probes.subscribers[1]!)).pending === 0, { message: 'the subscription did not catch up' });
   });
+
+  it('discards a dead letter with a reason: it leaves the list, is kept with the reason, and the event waiting behind it is handled', async () => {
+    const key = `discard-${Date.now()}`;
+    refused.add(key);
+    await publish(1, key);
+    await waitFor(async () => (await deadLetters()).some((letter) => letter.key === key), { message: 'no dead letter appeared' });
+    await publish(2, key);
+    await waitFor(async () => (await deadLetters()).find((letter) => letter.key === key)?.waitingBehind === 1, { message: 'the second event did not wait behind the first' });
+    const letter = (await deadLetters()).find((candidate) => candidate.key === key)!;
+    expect(Date.parse((letter as unknown as { lastFailedAt: string }).lastFailedAt)).toBeGreaterThan(0);
+    refused.delete(key);
+
+    const noReason = await app.inject({ method: 'POST', url: `/admin/events/dead-letters/${letter.id}/discard`, headers: auth, payload: { reason: '' } });
+    expect(noReason.statusCode).toBe(400);
+    const customer = await app.inject({ method: 'POST', url: `/admin/events/dead-letters/${letter.id}/discard`, headers: tokens(app).customer, payload: { reason: 'x' } });
+    expect(customer.statusCode).toBe(403);
+    const discard = await app.inject({ method: 'POST', url: `/admin/events/dead-letters/${letter.id}/discard`, headers: auth, payload: { reason: 'sent by a test, never valid' } });
+    expect(discard.statusCode).toBe(200);
+    expect(discard.json()).toEqual({ discarded: true });
+
+    expect((await deadLetters()).some((candidate) => candidate.key === key)).toBe(false);
+    // Only the event behind it ran: the discarded one never had an effect.
+    await waitFor(async () => (await effects(key)).length === 1, { message: 'the event behind the discarded one was not handled' });
+    expect((await effects(key)).map((row) => row.n)).toEqual([2]);
+    const kept = await app.inject({ method: 'GET', url: '/admin/events/discarded', headers: auth });
+    expect(kept.json().discarded.find((entry: { id: string }) => entry.id === letter.id)).toMatchObject({ reason: 'sent by a test, never valid', discardedBy: 'admin-1', event: probes.Pinged.name });
+    const again = await app.inject({ method: 'POST', url: `/admin/events/dead-letters/${letter.id}/discard`, headers: auth, payload: { reason: 'twice' } });
+    expect(again.statusCode).toBe(404);
+  });
+
+  it('counts the events a subscription handled in the last minute as its throughput', async () => {
+    const before = await subscriptionStatus(probes.subscribers[1]!);
+    const key = `rate-${Date.now()}`;
+    for (let n = 1; n <= 3; n++) await publish(n, key);
+    await waitFor(async () => (await subscriptionStatus(probes.subscribers[1]!)).pending === 0);
+    const after = (await subscriptionStatus(probes.subscribers[1]!)) as unknown as { handledLastMinute: number };
+    expect(after.handledLastMinute - (before as unknown as { handledLastMinute: number }).handledLastMinute).toBeGreaterThanOrEqual(3);
+  });
 });

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import { connect, headers } from '@nats-io/transport-node';
 import { sql } from 'kysely';
-import { durableName, streamName, subjectOf } from '#platform/events/nats-connection.ts';
+import { subjectOf } from '#platform/events/nats-connection.ts';
+import { partitionOf } from '#platform/events/partitioning.ts';
+import type { Kysely } from 'kysely';
 import type { RelayedEvent } from '#platform/events/nats-relay.ts';
 import { natsForTests } from '../support/nats-server.ts';
 import { deleteStream, producerApp, runPrefix, subscriberApp, type ProducerApp } from '../support/nats-apps.ts';
@@ -62,10 +64,12 @@ describe.skipIf(nats.skipped !== undefined)('events between a producer and subsc
     // what a redelivery after a lost ack, or a relay's second publish after the window, looks like to the receiver.
     const nc = await connect({ servers: url });
     try {
-      const outbox = await sql<RelayedEvent & { occurred_at: Date }>`select id, name, version, key, payload, occurred_at from seams_outbox where id = ${id}::uuid`.execute(producer.db);
+      const outbox = await sql<RelayedEvent & { occurred_at: Date; partition: number }>`select id, name, version, key, payload, occurred_at,
+        ${partitionOf('o', 4)} as partition from seams_outbox o where id = ${id}::uuid`.execute(producer.db);
       const row = outbox.rows[0]!;
       const body: RelayedEvent = { id, producer: probes.producer, name: row.name, version: row.version, key: row.key, payload: row.payload, occurredAt: row.occurred_at.toISOString() };
-      const ack = await jetstream(nc).publish(subjectOf(probes.Pinged.name, 1), JSON.stringify(body), { msgID: `${id}-again`, headers: headers() });
+      // On the subjects of the key's partition (EVENTS_NATS_PARTITIONS is 4 by default), where the receivers look.
+      const ack = await jetstream(nc).publish(subjectOf(probes.Pinged.name, 1, row.partition), JSON.stringify(body), { msgID: `${id}-again`, headers: headers() });
       expect(ack.duplicate).toBe(false);
 
       // The relay forgets how far it got and publishes the whole outbox again.
@@ -73,15 +77,15 @@ describe.skipIf(nats.skipped !== undefined)('events between a producer and subsc
       // The next commit wakes the relay, which starts again from the beginning of the outbox.
       await producer.publish(2, 'dup');
 
-      // Wait until each consumer has been given everything up to the duplicate, and acknowledged it.
-      const jsm = await jetstreamManager(nc);
+      // Wait until each subscriber has received everything up to the duplicate: its position in the stream is past it.
       for (const subscriber of probes.subscribers) {
+        const db = subscribers[0]!.app.diContainer.resolve<Kysely<unknown>>(`${subscriber}/db`);
         await waitFor(
           async () => {
-            const info = await jsm.consumers.info(streamName(probes.producer), durableName(subscriber, probes.Pinged.name));
-            return info.ack_floor.stream_seq >= ack.seq && info.num_pending === 0 && info.num_ack_pending === 0;
+            const { rows } = await sql<{ seq: string }>`select stream_seq::text as seq from seams_received_positions where partition = ${row.partition}`.execute(db);
+            return Number(rows[0]?.seq ?? 0) >= ack.seq;
           },
-          { timeoutMs: 15_000, message: `consumer of ${subscriber} did not get past the duplicate` },
+          { timeoutMs: 15_000, message: `the receiver of ${subscriber} did not get past the duplicate` },
         );
       }
       await waitFor(async () => (await sink.effects({ key: 'dup' })).length === 2, { timeoutMs: 15_000 });
@@ -94,6 +98,24 @@ describe.skipIf(nats.skipped !== undefined)('events between a producer and subsc
       expect(await new OutboxView(producer.db).ids()).toContain(id);
     } finally {
       await nc.close();
+    }
+  });
+
+  it('passes over a message on the stream that is not an event, and the partition goes on', async () => {
+    const nc = await connect({ servers: url });
+    try {
+      // On every partition's subjects, both as text that is not JSON and as JSON that is not an event.
+      for (let partition = 0; partition < 4; partition++) {
+        await jetstream(nc).publish(subjectOf(probes.Pinged.name, 1, partition), 'not an event');
+        await jetstream(nc).publish(subjectOf(probes.Pinged.name, 1, partition), JSON.stringify({ hello: 'world' }));
+      }
+    } finally {
+      await nc.close();
+    }
+    for (let n = 1; n <= 8; n++) await producer.publish(n, `after-junk-${n % 4}`);
+    for (const sink of subscribers[0]!.sinks) {
+      await waitFor(async () => (await sink.stats({ keyPrefix: 'after-junk-' })).rows >= 8, { timeoutMs: 15_000, message: 'events behind the junk did not arrive' });
+      expect(await sink.stats({ keyPrefix: 'after-junk-' })).toEqual({ rows: 8, distinct: 8 });
     }
   });
 });

@@ -3,7 +3,7 @@ import { OwnNatsServer, natsServerBinary } from '../support/nats-server.ts';
 import { producerApp, runPrefix, subscriberApp, type ProducerApp } from '../support/nats-apps.ts';
 import { probeSystem } from '../support/probe-modules.ts';
 import { adminDatabase, OutboxView, sleep, type ProbeView } from '../support/probe-views.ts';
-import { testDatabaseUrl } from '../support/test-app.ts';
+import { testDatabaseUrl, tokens } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
 import type { Kysely } from 'kysely';
 import { EventAdmin } from '#platform/events/event-admin.ts';
@@ -54,6 +54,17 @@ describe.skipIf(!binary)('while NATS is down', () => {
     const kept = await new OutboxView(producer.db).ids();
     for (const id of ids) expect(kept).toContain(id);
 
+    // The lag is in /metrics: the relay has not sent the 20 events, and the oldest is as old as the outage.
+    const relayLag = async () => {
+      const response = await producer.app.inject({ method: 'GET', url: '/metrics', headers: tokens(producer.app).admin });
+      expect(response.statusCode).toBe(200);
+      const sample = (name: string) => Number(new RegExp(`^${name}\\{[^}]*module="${probes.producer}"[^}]*\\} (\\S+)$`, 'm').exec(response.body)?.[1]);
+      return { pending: sample('seams_events_relay_pending'), seconds: sample('seams_events_relay_lag_seconds') };
+    };
+    const during = await relayLag();
+    expect(during.pending).toBeGreaterThanOrEqual(20);
+    expect(during.seconds).toBeGreaterThan(0.4);
+
     await server.resume();
     await waitFor(async () => (await sink.stats({ keyPrefix: 'outage-' })).rows >= 20, { timeoutMs: 30_000, message: 'events did not arrive after NATS came back' });
     await sleep(300);
@@ -62,6 +73,8 @@ describe.skipIf(!binary)('while NATS is down', () => {
       const ns = (await sink.effects({ key })).map((effect) => effect.n);
       expect(ns).toEqual([...ns].sort((a, b) => a - b));
     }
+    // Caught up: nothing left to send.
+    expect(await relayLag()).toEqual({ pending: 0, seconds: 0 });
     // Sent now: the same retention lets them go.
     await new EventAdmin(adminDb, [], [probes.producer]).applyRetention(0);
     expect(await new OutboxView(producer.db).ids()).toEqual([]);

@@ -62,6 +62,13 @@ it('puts one placed-and-confirmed order into one trace: request, price call, eve
     return (history.body.orders as Array<{ orderId: string; status: string }>).some((order) => order.orderId === orderId && order.status === 'confirmed');
   });
 
+  // Inventory's OrderConfirmed handler may still be running when the order reads as confirmed: its span is awaited,
+  // and asserted below like the others.
+  await waitFor(
+    () => exporter.getFinishedSpans().some((span) => span.name === 'ordering.OrderConfirmed handle' && span.attributes['seams.module'] === 'inventory'),
+    { message: "inventory's OrderConfirmed handler span not recorded" },
+  );
+
   const spans = exporter.getFinishedSpans();
   // @fastify/otel's server span, named after the route, is the root of the request's trace.
   const root = spans.find((span) => span.kind === 1 /* SERVER */ && !span.parentSpanContext && span.name === 'POST /orders' && span.attributes['url.path'] === '/orders');
@@ -143,4 +150,30 @@ it('continues the trace of an incoming traceparent, with one server span per req
   const sql = exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId && isSqlSpan(span));
   expect(sql.length).toBeGreaterThan(0);
   for (const span of sql) expect(span.parentSpanContext?.spanId).toBe(servers[0]!.spanContext().spanId);
+  // Seams' own SQL spans carry the database semantic conventions' attributes.
+  const read = sql.find((span) => /from "products"/.test(statementOf(span)));
+  expect(read, `the product read among ${sql.map(statementOf).join(' | ')}`).toBeDefined();
+  const server = new URL(database.url);
+  expect(read!.kind).toBe(2 /* CLIENT */);
+  expect(read!.attributes).toMatchObject({
+    'db.system.name': 'postgresql',
+    'db.namespace': server.pathname.slice(1),
+    'db.operation.name': 'SELECT',
+    'db.query.text': expect.stringMatching(/^select \* from "products" where "id" = \$1$/),
+    'server.address': server.hostname,
+    'server.port': Number(server.port),
+  });
+});
+
+it('records nothing, SQL included, for a request its caller did not sample', async () => {
+  const product = await call('POST', '/catalog/products', app.jwt.sign({ sub: 'trace-admin', roles: ['admin'] }), { sku: `TU-${Date.now()}`, name: 'Mug', priceCents: 100, currency: 'EUR' });
+  const traceId = '5cf92f3577b34da6a3ce929d0e0e4737';
+  // Flags 00: the caller did not sample, and the default sampler (parent-based, always on at the root) follows it.
+  const unsampled = await fetch(`${base}/catalog/products/${String(product.body.id)}`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b8-00` } });
+  expect(unsampled.status).toBe(200);
+  // A sampled request after it, so the export has caught up once its spans are in.
+  const sampledId = '6df92f3577b34da6a3ce929d0e0e4738';
+  expect((await fetch(`${base}/catalog/products/${String(product.body.id)}`, { headers: { traceparent: `00-${sampledId}-00f067aa0ba902b9-01` } })).status).toBe(200);
+  await waitFor(() => exporter.getFinishedSpans().some((span) => span.spanContext().traceId === sampledId && isSqlSpan(span)), { message: 'the sampled read has no SQL span' });
+  expect(exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId).map((span) => span.name)).toEqual([]);
 });

@@ -8,7 +8,7 @@ import { ConfigSchema } from '#platform/config.ts';
 import { ensureDatabase } from '#platform/db/ensure-database.ts';
 import { MANIFEST_FILE } from '#platform/files/cached-directory.ts';
 import { natsForTests, type TestNats } from '../support/nats-server.ts';
-import { startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
+import { otlpAttribute, startOtlpReceiver, type OtlpReceiver } from '../support/otlp-receiver.ts';
 import { binaryCommand, descendantExecutables, pathWithoutNode, seamsBinary } from '../support/seams-binary.ts';
 import { signToken } from '../support/shop-client.ts';
 import { freePort } from '../support/split-topology.ts';
@@ -103,6 +103,14 @@ async function expectOrderTrace(orderRequest: { services: { http: string; paymen
   const trace = spans().filter((span) => span.traceId === post!.traceId);
   expect(trace.map((span) => span.name)).toEqual(expect.arrayContaining(['POST /orders', 'catalog.getProducts', 'ordering.OrderPlaced publish', 'ordering.PaymentRequested handle']));
   expect(trace.find((span) => span.name === 'ordering.PaymentRequested handle')?.service).toBe(orderRequest.services.payments);
+  // SQL spans too: Seams makes them at each pool, so a bundle that nothing can patch has them as well. The order's
+  // insert hangs under the request, and the payment handler's statements under the handler.
+  const sql = trace.filter((span) => otlpAttribute(span.attributes, 'db.system.name') === 'postgresql');
+  const insert = sql.find((span) => /^insert into "orders"/.test(otlpAttribute(span.attributes, 'db.query.text') ?? ''));
+  expect(insert, `the order's insert among ${sql.length} SQL spans`).toBeDefined();
+  expect(otlpAttribute(insert!.attributes, 'db.operation.name')).toBe('INSERT');
+  const handler = trace.find((span) => span.name === 'ordering.PaymentRequested handle')!;
+  expect(sql.some((span) => span.parentSpanId === handler.spanId)).toBe(true);
   return post!.traceId;
 }
 
@@ -145,6 +153,12 @@ describe('the single binary', { timeout: 400_000 }, () => {
     // The API docs' page and scripts come from the binary too (unpacked beside PostgreSQL).
     expect((await fetch(`${seams.url}/docs/`)).status).toBe(200);
     expect((await fetch(`${seams.url}/docs/static/swagger-ui-bundle.js`)).status).toBe(200);
+    // So do the console's page and its script, under the strict CSP.
+    const consolePage = await fetch(`${seams.url}/console/`);
+    expect(consolePage.status).toBe(200);
+    expect(consolePage.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(await consolePage.text())?.[1];
+    expect((await fetch(`${seams.url}${script}`)).status).toBe(200);
     const metrics = await fetch(`${seams.url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } });
     expect(await metrics.text()).toMatch(/^seams_orders_confirmed_total(\{[^}]*\})? 1$/m);
 

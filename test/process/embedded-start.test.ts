@@ -67,6 +67,16 @@ describe('npm start without DATABASE_URL', { timeout: 360_000 }, () => {
     expect((await fetch(`${seams.url}/health/ready`)).status).toBe(200);
     product = await createProduct(seams, seams.adminToken);
 
+    // The console link signs the local admin in once: its code trades for an admin token, and never again.
+    const [, link, code] = await seams.waitForStderr(/Console \(signs you in as the local admin, once\): (\S+\/console\/#code=([A-Za-z0-9_-]+))/, 10_000);
+    expect(link).toBe(`${seams.url}/console/#code=${code}`);
+    const redeem = () => fetch(`${seams.url}/admin/console/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }) });
+    const first = await redeem();
+    expect(first.status).toBe(200);
+    const { token } = (await first.json()) as { token: string };
+    expect((await fetch(`${seams.url}/admin/console/system`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect((await redeem()).status).toBe(401);
+
     await stop(seams, 'SIGTERM');
   }, TIMEOUT);
 

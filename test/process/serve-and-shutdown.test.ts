@@ -37,7 +37,13 @@ describe('npm start with DATABASE_URL', { timeout: 240_000 }, () => {
 
     expect(seams.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const listening = seams.lines.find((line) => line.url === seams.url);
-    expect(listening?.msg).toBe(`Seams is listening on ${seams.url} (API docs: ${seams.url}/docs)`);
+    expect(listening?.msg).toBe(`Seams is listening on ${seams.url} (API docs: ${seams.url}/docs, console: ${seams.url}/console/)`);
+    expect(listening?.console).toBe(`${seams.url}/console/`);
+    // With DATABASE_URL there is no sign-in link, and no code the sign-in route would take.
+    expect(seams.output.stderr).not.toContain('#code=');
+    const signIn = await fetch(`${seams.url}/admin/console/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'anything' }) });
+    expect(signIn.status).toBe(401);
+    expect(signIn.headers.get('content-type')).toContain('application/problem+json');
 
     const live = await fetch(`${seams.url}/health/live`);
     expect(live.status).toBe(200);

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { killLeftovers, spawnSeams, TEST_JWT_SECRET, within } from './seams-process.ts';
 
 /**
@@ -24,8 +24,10 @@ beforeAll(async () => {
   await new Promise((resolve) => probe.close(resolve));
   server = new URL(inject('serverUrl'));
 });
-afterEach(killLeftovers);
-afterAll(() => new Promise((resolve) => taken.close(resolve)));
+afterAll(async () => {
+  await killLeftovers();
+  await new Promise((resolve) => taken.close(resolve));
+});
 
 const withUrl = (change: (url: URL) => void) => {
   const url = new URL(server);
@@ -39,7 +41,9 @@ async function failedStart(env: Record<string, string>) {
   return { code: exit.code, stderr: seams.output.stderr, stdout: seams.output.stdout };
 }
 
-describe('a start-up failure a person can fix', { timeout: 120_000 }, () => {
+// Side by side: each process ends by itself within seconds (a failed test's is killed in afterAll, not afterEach,
+// which would kill its neighbours').
+describe('a start-up failure a person can fix', { timeout: 120_000, concurrent: true }, () => {
   it('a port that another program listens on: exit 75, naming the port and PORT', async () => {
     const result = await failedStart({ DATABASE_URL: inject('databaseUrl'), PORT: String(takenPort) });
 

@@ -12,7 +12,9 @@
  * - PROBE_PUBLISH_INTERVAL_MS: pause between two publishing transactions (default 0);
  * - PROBE_PUBLISH_LANES: concurrent publishing loops (default 1); lane `l` publishes under the keys
  *   `<instance>-<l>-<i>`, i < PROBE_KEYS_PER_LANE (default 2), one event after the other, so each key's order is known;
- * - plus the app's own settings (EVENTS_*, DB_POOL_MAX, LOG_LEVEL; logs default to silent).
+ * - PROBE_ROLE: `all` (default: every probe module here), `producer` (the producer only; its events leave over NATS)
+ *   or `subscribers` (the subscribers only; the producer's events arrive over NATS). With a role, NATS_URL is required;
+ * - plus the app's own settings (EVENTS_*, DB_POOL_MAX, LOG_LEVEL, NATS_URL; logs default to silent).
  *
  * Output: JSON lines on stdout, each with a `probe` field (pino's lines, if logs are on, have none):
  * `ready`, `published` (every 10 and at the end, with the count committed so far), `summary` (handler invocations per
@@ -58,14 +60,26 @@ const probes = probeSystem(
   { partitions: Number(env.PROBE_PARTITIONS ?? 1), migrationsDir: required('PROBE_MIGRATIONS_DIR') },
 );
 
+const role = env.PROBE_ROLE ?? 'all';
+const everyModule = probes.modules.map((module) => module.name);
+const local = role === 'producer' ? [probes.producer] : role === 'subscribers' ? probes.subscribers : everyModule;
+const remote = everyModule.filter((name) => !local.includes(name));
 const config = loadConfig(
-  { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'silent', JWT_SECRET: env.JWT_SECRET ?? 'probe-instance-secret-of-at-least-32-characters' },
-  probes.modules.map((module) => module.name),
+  {
+    ...env,
+    LOG_LEVEL: env.LOG_LEVEL ?? 'silent',
+    JWT_SECRET: env.JWT_SECRET ?? 'probe-instance-secret-of-at-least-32-characters',
+    MODULES: local.join(','),
+    // Never called: the probe modules' contracts have no methods. They only have to be somewhere.
+    ...(remote.length > 0 ? { REMOTE_MODULES: remote.map((name) => `${name}=http://127.0.0.1:9`).join(','), SERVICE_TOKEN: 'probe-service-token-of-at-least-32-chars' } : {}),
+  },
+  everyModule,
 );
 const app = await buildApp({ config, logger: createLogger(config.logLevel), modules: probes.modules, databaseUrl: required('DATABASE_URL'), migrationsDir: probes.migrationsDir });
 await app.ready();
-const producerDb = app.diContainer.resolve<Kysely<unknown>>(`${probes.producer}/db`);
-const events = app.diContainer.resolve<Publisher>(`${probes.producer}/events`);
+const producing = local.includes(probes.producer);
+const producerDb = producing ? app.diContainer.resolve<Kysely<unknown>>(`${probes.producer}/db`) : undefined;
+const events = producing ? app.diContainer.resolve<Publisher>(`${probes.producer}/events`) : undefined;
 emit({ probe: 'ready' });
 
 /** Events committed so far. */
@@ -80,6 +94,7 @@ let stopping = false;
  * keys of its own, one event after the other, so every key's publish order is well defined.
  */
 async function publish(count: number): Promise<void> {
+  if (!producerDb || !events) throw new Error(`probe-instance ${instance}: this instance does not run the producer (PROBE_ROLE=${role})`);
   const target = claimed + count;
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {

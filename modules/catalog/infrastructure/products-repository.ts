@@ -1,4 +1,5 @@
 import type { Transaction } from 'kysely';
+import { compileOnce } from '#platform/db/compiled-query.ts';
 import type { ModuleDb } from '#platform/db/module-database.ts';
 import type { NewProduct, Product, ProductChange } from '../domain/product.ts';
 import type { CatalogTables, ProductRow } from './products.table.ts';
@@ -19,6 +20,8 @@ export interface ProductsRepository {
 }
 
 export function makeProductsRepository({ db }: { db: ModuleDb<CatalogTables> }): ProductsRepository {
+  // The product read is the API's hottest query: built and compiled once.
+  const byId = compileOnce(db.selectFrom('products').selectAll().where('id', '=', ''));
   return {
     async insert(product, trx) {
       const row = await trx
@@ -31,7 +34,7 @@ export function makeProductsRepository({ db }: { db: ModuleDb<CatalogTables> }):
     },
 
     async findById(id) {
-      const row = await db.selectFrom('products').selectAll().where('id', '=', id).executeTakeFirst();
+      const [row] = (await db.executeQuery(byId(id))).rows;
       return row && toProduct(row);
     },
 

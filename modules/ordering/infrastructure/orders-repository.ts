@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import { compileOnce } from '#platform/db/compiled-query.ts';
 import type { ModuleDb } from '#platform/db/module-database.ts';
 import type { Order, OrderHeader, OrderLine, OrderProgress } from '../domain/order.ts';
 import type { OrderingTables, OrderLineRow, OrderRow } from './orders.table.ts';
@@ -23,6 +24,9 @@ export interface OrdersRepository {
 }
 
 export function makeOrdersRepository({ db }: { db: ModuleDb<OrderingTables> }): OrdersRepository {
+  // Reading an order (GET /orders/:id, and every step of its process) is the module's hottest path: compiled once.
+  const orderById = compileOnce(db.selectFrom('orders').selectAll().where('id', '=', ''));
+  const linesOf = compileOnce(db.selectFrom('order_lines').selectAll().where('order_id', '=', '').orderBy('position'));
   return {
     async insert(order, trx) {
       const row = await trx
@@ -54,9 +58,9 @@ export function makeOrdersRepository({ db }: { db: ModuleDb<OrderingTables> }): 
 
     async findById(id, trx) {
       const reader = trx ?? db;
-      const row = await reader.selectFrom('orders').selectAll().where('id', '=', id).executeTakeFirst();
+      const [row] = (await reader.executeQuery(orderById(id))).rows;
       if (!row) return undefined;
-      const lines = await reader.selectFrom('order_lines').selectAll().where('order_id', '=', id).orderBy('position').execute();
+      const lines = (await reader.executeQuery(linesOf(id))).rows;
       return { ...toHeader(row), lines: lines.map(toLine) };
     },
 

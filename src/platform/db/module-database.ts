@@ -1,6 +1,7 @@
 import { Kysely } from 'kysely';
 import pg from 'pg';
 import { commitSignallingDialect } from '../events/commit-signalling-dialect.ts';
+import { traceStatements } from '../telemetry/sql-spans.ts';
 import type { DatabaseAvailability } from './database-availability.ts';
 
 /** The handle a module gets to its own schema. Each module types it with its own tables: `ModuleDb<CatalogTables>`. */
@@ -39,5 +40,6 @@ export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): Mo
   });
   // A database that goes away makes idle pooled connections emit 'error'; unhandled, that ends the process.
   options.availability.watchPool(pool, options.url);
+  traceStatements(pool);
   return new Kysely<Tables>({ dialect: commitSignallingDialect(pool, options.onPublishCommitted ?? (() => undefined)) });
 }

@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { traceStatements } from '../telemetry/sql-spans.ts';
 import type { DatabaseAvailability } from './database-availability.ts';
 
 /**
@@ -9,6 +10,7 @@ import type { DatabaseAvailability } from './database-availability.ts';
 export function createPlatformDatabase(url: string, availability: DatabaseAvailability): Kysely<unknown> {
   const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'seams:platform', ...availability.clientOptions() });
   availability.watchPool(pool, url);
+  traceStatements(pool);
   return new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
 }
 

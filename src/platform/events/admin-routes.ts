@@ -16,6 +16,7 @@ const StatusBody = Type.Object({
   partitions: Type.Integer(),
   pending: Type.Integer({ description: 'Events not read yet.' }),
   oldestUnhandledAgeMs: Type.Integer({ description: 'Age of the oldest event not yet handled; 0 when caught up.' }),
+  handledLastMinute: Type.Integer({ description: 'Events handled in the last 60 seconds.' }),
   retrying: Type.Integer(),
   waiting: Type.Integer({ description: 'Events held back behind an earlier failed event with the same key.' }),
   dead: Type.Integer(),
@@ -34,8 +35,24 @@ const DeadLetterBody = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()]),
   occurredAt: Type.String(),
   parkedAt: Type.String(),
+  lastFailedAt: Type.String({ description: 'When the last attempt failed.' }),
   waitingBehind: Type.Integer(),
 });
+
+const DiscardedBody = Type.Object({
+  id: Type.String(),
+  module: Type.String(),
+  subscription: Type.String(),
+  eventId: Type.String(),
+  event: Type.String(),
+  version: Type.Integer(),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  discardedAt: Type.String(),
+  discardedBy: Type.String(),
+  reason: Type.String(),
+});
+
+const DeadLetterId = Type.Object({ id: Type.String({ pattern: '^[a-z0-9-]+:[0-9]+$' }) });
 
 const Filter = Type.Object(
   { module: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), subscription: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
@@ -63,7 +80,7 @@ export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: 
       onRequest,
       schema: {
         tags,
-        params: Type.Object({ id: Type.String({ pattern: '^[a-z0-9-]+:[0-9]+$' }) }),
+        params: DeadLetterId,
         response: { 202: Type.Object({ replayed: Type.Integer() }), 400: ProblemSchema, 404: ProblemSchema, ...errors },
       },
     },
@@ -83,5 +100,31 @@ export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: 
       options.wake();
       return reply.code(202).send({ replayed });
     },
+  );
+
+  app.post(
+    '/admin/events/dead-letters/:id/discard',
+    {
+      onRequest,
+      schema: {
+        tags,
+        description: 'Throws a dead letter away with a reason (kept in the discarded list); the events waiting behind it move on.',
+        params: DeadLetterId,
+        body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 1000 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ discarded: Type.Literal(true) }), 400: ProblemSchema, 404: ProblemSchema, ...errors },
+      },
+    },
+    async (request) => {
+      const discarded = await admin.discard(request.params.id, request.body.reason.trim() || request.body.reason, request.caller?.id ?? 'unknown');
+      if (!discarded) throw new NotFoundError('DEAD_LETTER_NOT_FOUND', `No dead letter ${request.params.id}`);
+      options.wake();
+      return { discarded: true as const };
+    },
+  );
+
+  app.get(
+    '/admin/events/discarded',
+    { onRequest, schema: { tags, description: 'The dead letters discarded most recently, newest first.', response: { 200: Type.Object({ discarded: Type.Array(DiscardedBody) }), ...errors } } },
+    async () => ({ discarded: await admin.discarded() }),
   );
 }

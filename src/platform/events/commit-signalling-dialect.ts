@@ -34,8 +34,15 @@ class CommitSignallingDriver implements Driver {
     return this.#inner.init();
   }
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await this.#inner.acquireConnection();
+  /** One wrapper per pooled connection, made when the connection is first handed out and kept with it. */
+  readonly #wrappers = new WeakMap<DatabaseConnection, DatabaseConnection>();
+
+  async acquireConnection(options?: Parameters<Driver['acquireConnection']>[0]): Promise<DatabaseConnection> {
+    const connection = await this.#inner.acquireConnection(options);
+    return this.#wrappers.get(connection) ?? this.#wrap(connection);
+  }
+
+  #wrap(connection: DatabaseConnection): DatabaseConnection {
     const published = this.#published;
     const wrapper: DatabaseConnection = {
       executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
@@ -45,6 +52,7 @@ class CommitSignallingDriver implements Driver {
       streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
     };
     innerOf.set(wrapper, connection);
+    this.#wrappers.set(connection, wrapper);
     return wrapper;
   }
 

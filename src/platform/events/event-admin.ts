@@ -16,6 +16,8 @@ export interface SubscriptionStatus {
   readonly pending: number;
   /** Age of the oldest event not yet handled (pending or parked), in ms; 0 when there is none. */
   readonly oldestUnhandledAgeMs: number;
+  /** Events handled in the last 60 seconds (their inbox rows): the subscription's throughput. */
+  readonly handledLastMinute: number;
   readonly retrying: number;
   readonly waiting: number;
   readonly dead: number;
@@ -35,8 +37,35 @@ export interface DeadLetter {
   readonly lastError: string | null;
   readonly occurredAt: string;
   readonly parkedAt: string;
+  /** When the last attempt failed. */
+  readonly lastFailedAt: string;
   /** Later events with the same key held back behind this one, in order. */
   readonly waitingBehind: number;
+}
+
+export interface DiscardedLetter {
+  readonly id: string;
+  readonly module: string;
+  readonly subscription: string;
+  readonly eventId: string;
+  readonly event: string;
+  readonly version: number;
+  readonly lastError: string | null;
+  readonly discardedAt: string;
+  readonly discardedBy: string;
+  readonly reason: string;
+}
+
+interface StatusRow {
+  /** The subscription's place in the statement, which a union does not keep in order. */
+  at: number;
+  pending: number;
+  pending_oldest: Date | null;
+  retrying: number;
+  waiting: number;
+  dead: number;
+  parked_oldest: Date | null;
+  handled: number;
 }
 
 /**
@@ -58,55 +87,80 @@ export class EventAdmin {
     this.#relayed = relayed;
   }
 
+  /**
+   * Every subscription's backlog and throughput, in one statement per database: the console asks for this every
+   * couple of seconds, so an idle system must answer it cheaply. Each part reads an index: the outbox past the cursor
+   * by its primary key (xid, seq), parked events by (subscription, …), handled events of the last minute by the
+   * inbox's handled_at.
+   */
   async status(): Promise<SubscriptionStatus[]> {
+    const byDatabase = new Map<Kysely<unknown>, SubscriptionInfo[]>();
+    for (const info of this.#subscriptions) {
+      const db = this.#dbOf(info.module);
+      byDatabase.set(db, [...(byDatabase.get(db) ?? []), info]);
+    }
+    const rows = new Map<SubscriptionInfo, StatusRow>();
+    await Promise.all(
+      [...byDatabase].map(async ([db, infos]) => {
+        const parts = infos.map((info, index) => statusQuery(info, index));
+        const result = await sql<StatusRow>`${parts.reduce((left, right) => sql`${left} union all ${right}`)}`.execute(db);
+        for (const row of result.rows) rows.set(infos[row.at]!, row);
+      }),
+    );
+    return this.#subscriptions.map((info) => {
+      const row = rows.get(info)!;
+      const oldest = [row.pending_oldest, row.parked_oldest].filter((date): date is Date => date !== null).map((date) => new Date(date).getTime());
+      return {
+        module: info.module,
+        subscription: info.subscription,
+        event: info.event,
+        version: info.version,
+        partitions: info.partitions,
+        pending: row.pending,
+        oldestUnhandledAgeMs: oldest.length ? Math.max(0, Date.now() - Math.min(...oldest)) : 0,
+        handledLastMinute: row.handled,
+        retrying: row.retrying,
+        waiting: row.waiting,
+        dead: row.dead,
+      };
+    });
+  }
+
+  /**
+   * How far behind each local producer's NATS relay is: the events of its outbox past the relay's cursor (all of
+   * them, crossing or not: the relay passes over the others as it goes) and the age of the oldest. While NATS is
+   * away this grows; once it is back the relay catches up and it falls to zero.
+   */
+  async relayStatus(): Promise<Array<{ module: string; pending: number; oldestUnsentAgeMs: number }>> {
     return Promise.all(
-      this.#subscriptions.map(async (info) => {
-        const subscriber = ident(info.schema);
-        const outbox = logOf(info);
-        const pending = await sql<{ pending: number; oldest: Date | null }>`
+      this.#relayed.map(async (producer) => {
+        const schema = sql.raw(ident(schemaName(producer)));
+        const { rows } = await sql<{ pending: number; oldest: Date | null }>`
           select count(*)::int as pending, min(o.occurred_at) as oldest
-          from ${sql.raw(subscriber)}.seams_subscription_cursors c
-          join ${sql.raw(outbox)} o
-            on (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
-           and ${partitionOf('o', info.partitions)} = c.partition
-          -- Every version of the event counts: the subscription takes them all, converted.
-          where c.subscription = ${info.subscription} and o.name = ${info.event}`.execute(this.#dbOf(info.module));
-        const parked = await sql<{ retrying: number; waiting: number; dead: number; oldest: Date | null }>`
-          select count(*) filter (where status = 'retrying')::int as retrying,
-                 count(*) filter (where status = 'waiting')::int as waiting,
-                 count(*) filter (where status = 'dead')::int as dead,
-                 min(occurred_at) as oldest
-          from ${sql.raw(subscriber)}.seams_parked where subscription = ${info.subscription}`.execute(this.#dbOf(info.module));
-        const p = pending.rows[0]!;
-        const q = parked.rows[0]!;
-        const oldest = [p.oldest, q.oldest].filter((date): date is Date => date !== null).map((date) => date.getTime());
-        return {
-          module: info.module,
-          subscription: info.subscription,
-          event: info.event,
-          version: info.version,
-          partitions: info.partitions,
-          pending: p.pending,
-          oldestUnhandledAgeMs: oldest.length ? Math.max(0, Date.now() - Math.min(...oldest)) : 0,
-          retrying: q.retrying,
-          waiting: q.waiting,
-          dead: q.dead,
-        };
+          from ${schema}.seams_relay_cursors c join ${schema}.seams_outbox o on (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)`.execute(this.#dbOf(producer));
+        const row = rows[0]!;
+        return { module: producer, pending: row.pending, oldestUnsentAgeMs: row.oldest ? Math.max(0, Date.now() - row.oldest.getTime()) : 0 };
       }),
     );
   }
 
-  /** Reports each subscription's backlog as gauges, read at every scrape or export. */
+  /** Reports each subscription's backlog, and each NATS relay's, as gauges, read at every scrape or export. */
   observeLag(meter: Meter): void {
     const age = meter.createObservableGauge('seams_events_outbox_lag_seconds', { description: 'Age of the oldest event a subscription has not handled yet.' });
     const pending = meter.createObservableGauge('seams_events_pending', { description: 'Events a subscription has not read yet.' });
+    const relayAge = meter.createObservableGauge('seams_events_relay_lag_seconds', { description: "Age of the oldest event in a producer's outbox that its NATS relay has not sent yet." });
+    const relayPending = meter.createObservableGauge('seams_events_relay_pending', { description: "Events in a producer's outbox that its NATS relay has not passed yet." });
     meter.addBatchObservableCallback(async (result) => {
       for (const status of await this.status()) {
         const attributes = { subscription: status.subscription, module: status.module };
         result.observe(age, status.oldestUnhandledAgeMs / 1000, attributes);
         result.observe(pending, status.pending, attributes);
       }
-    }, [age, pending]);
+      for (const relay of await this.relayStatus()) {
+        result.observe(relayAge, relay.oldestUnsentAgeMs / 1000, { module: relay.module });
+        result.observe(relayPending, relay.pending, { module: relay.module });
+      }
+    }, [age, pending, relayAge, relayPending]);
   }
 
   async deadLetters(filter: { module?: string; subscription?: string } = {}): Promise<DeadLetter[]> {
@@ -124,9 +178,10 @@ export class EventAdmin {
         last_error: string | null;
         occurred_at: Date;
         parked_at: Date;
+        updated_at: Date;
         waiting_behind: number;
       }>`
-        select d.id::text as id, d.subscription, d.event_id, d.name, d.version, d.key, d.payload, d.attempts, d.last_error, d.occurred_at, d.parked_at,
+        select d.id::text as id, d.subscription, d.event_id, d.name, d.version, d.key, d.payload, d.attempts, d.last_error, d.occurred_at, d.parked_at, d.updated_at,
                (select count(*)::int from ${sql.raw(ident(schema.schema))}.seams_parked w
                  where w.subscription = d.subscription and w.key = d.key and w.status = 'waiting') as waiting_behind
         from ${sql.raw(ident(schema.schema))}.seams_parked d
@@ -146,6 +201,7 @@ export class EventAdmin {
           lastError: row.last_error,
           occurredAt: row.occurred_at.toISOString(),
           parkedAt: row.parked_at.toISOString(),
+          lastFailedAt: row.updated_at.toISOString(),
           waitingBehind: row.waiting_behind,
         });
       }
@@ -170,6 +226,58 @@ export class EventAdmin {
       replayed += Number(result.numAffectedRows ?? 0);
     }
     return replayed;
+  }
+
+  /**
+   * Throws a dead letter away, for good, keeping it with the reason in `seams_discarded`. The events that waited
+   * behind it (same key) move on: the first of them is put up for a retry now, and the rest follow it as after a
+   * successful replay. Returns false when there is no such dead letter; the caller wakes the bus.
+   */
+  async discard(id: string, reason: string, by: string): Promise<boolean> {
+    const [module, number] = splitId(id);
+    const schema = this.#schemas(module)[0];
+    if (!schema || !/^[0-9]+$/.test(number)) return false;
+    const table = (name: string) => sql.raw(`${ident(schema.schema)}.${name}`);
+    const result = await sql<{ discarded: number }>`
+      with gone as (
+        delete from ${table('seams_parked')} where id = ${number}::bigint and status = 'dead' returning *
+      ), kept as (
+        insert into ${table('seams_discarded')} (id, subscription, partition, event_id, name, version, key, payload, attempts, last_error, occurred_at, parked_at, discarded_by, reason)
+        select id, subscription, partition, event_id, name, version, key, payload, attempts, last_error, occurred_at, parked_at, ${by}, ${reason} from gone
+        returning subscription, partition, key
+      ), released as (
+        update ${table('seams_parked')} set status = 'retrying', next_attempt_at = now(), updated_at = now()
+        where id = (select w.id from ${table('seams_parked')} w join kept k on w.subscription = k.subscription and w.partition = k.partition and w.key = k.key
+                    where w.status = 'waiting' order by w.xid, w.seq limit 1)
+        returning 1
+      )
+      select (select count(*) from kept)::int as discarded, (select count(*) from released)::int as released`.execute(this.#dbOf(schema.module));
+    return result.rows[0]!.discarded > 0;
+  }
+
+  /** The dead letters discarded most recently, newest first, with who discarded them and why. */
+  async discarded(limit = 50): Promise<DiscardedLetter[]> {
+    const letters: DiscardedLetter[] = [];
+    for (const schema of this.#schemas()) {
+      const rows = await sql<{ id: string; subscription: string; event_id: string; name: string; version: number; last_error: string | null; discarded_at: Date; discarded_by: string; reason: string }>`
+        select id::text as id, subscription, event_id, name, version, last_error, discarded_at, discarded_by, reason
+        from ${sql.raw(ident(schema.schema))}.seams_discarded order by discarded_at desc limit ${limit}`.execute(this.#dbOf(schema.module));
+      for (const row of rows.rows) {
+        letters.push({
+          id: `${schema.module}:${row.id}`,
+          module: schema.module,
+          subscription: row.subscription,
+          eventId: row.event_id,
+          event: row.name,
+          version: row.version,
+          lastError: row.last_error,
+          discardedAt: row.discarded_at.toISOString(),
+          discardedBy: row.discarded_by,
+          reason: row.reason,
+        });
+      }
+    }
+    return letters.sort((a, b) => b.discardedAt.localeCompare(a.discardedAt)).slice(0, limit);
   }
 
   /**
@@ -227,6 +335,25 @@ export class EventAdmin {
     const unique = new Map(this.#subscriptions.map((info) => [info.module, info.schema]));
     return [...unique].filter(([name]) => module === undefined || name === module).map(([name, schema]) => ({ module: name, schema }));
   }
+}
+
+/** One subscription's row of {@link EventAdmin.status}'s statement. */
+function statusQuery(info: SubscriptionInfo, at: number): RawBuilder<StatusRow> {
+  const subscriber = sql.raw(ident(info.schema));
+  return sql<StatusRow>`(
+    select ${at}::int as at, p.pending, p.oldest as pending_oldest, q.retrying, q.waiting, q.dead, q.oldest as parked_oldest, h.handled
+    from (select count(*)::int as pending, min(o.occurred_at) as oldest
+          from ${subscriber}.seams_subscription_cursors c
+          join ${sql.raw(logOf(info))} o on (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq) and ${partitionOf('o', info.partitions)} = c.partition
+          -- Every version of the event counts: the subscription takes them all, converted.
+          where c.subscription = ${info.subscription} and o.name = ${info.event}) p,
+         (select count(*) filter (where status = 'retrying')::int as retrying,
+                 count(*) filter (where status = 'waiting')::int as waiting,
+                 count(*) filter (where status = 'dead')::int as dead,
+                 min(occurred_at) as oldest
+          from ${subscriber}.seams_parked where subscription = ${info.subscription}) q,
+         (select count(*)::int as handled from ${subscriber}.seams_inbox
+          where handled_at > now() - interval '1 minute' and subscription = ${info.subscription}) h)`;
 }
 
 /** The table a subscription reads, as SQL: its producer's outbox, or its own module's received table. */

@@ -10,7 +10,10 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
  *   failed event with the same key, or dead;
  * - `seams_received` (0002): events of producers in other processes, as they arrived over NATS, in the outbox's shape
  *   so a subscription can read it instead of an outbox (see docs/events.md, "Across processes");
- * - `seams_relay_cursors` (0002): how far the NATS relay has published the module's own outbox.
+ * - `seams_relay_cursors` (0002): how far the NATS relay has published the module's own outbox;
+ * - `seams_discarded` (0004): dead letters an operator discarded, with the reason given, kept for the record.
+ * - `seams_received_positions` (0005): for each subscription and partition of subjects received over NATS, the stream
+ *   sequence of the last message stored in `seams_received`; the receiver reads on from there.
  * Versioned like any migration, with a history table of their own so they never mix with the module's migrations.
  */
 const migrations: Record<string, Migration> = {
@@ -117,6 +120,49 @@ const migrations: Record<string, Migration> = {
       for (const table of ['seams_subscription_cursors', 'seams_inbox', 'seams_parked']) {
         await sql`update ${sql.table(table)} set subscription = regexp_replace(subscription, '@v[0-9]+$', '') where subscription ~ ${oldDefault}`.execute(db);
       }
+    },
+  },
+  '0004_discarded_dead_letters': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // A discarded dead letter leaves seams_parked (so the events behind it move on) but not the record: who threw it
+      // away, when and why is what an operator asks afterwards.
+      await sql`
+        create table seams_discarded (
+          id bigint primary key,
+          subscription text not null,
+          partition integer not null,
+          event_id uuid not null,
+          name text not null,
+          version integer not null,
+          key text,
+          payload jsonb not null,
+          attempts integer not null,
+          last_error text,
+          occurred_at timestamptz not null,
+          parked_at timestamptz not null,
+          discarded_at timestamptz not null default now(),
+          discarded_by text not null,
+          reason text not null
+        )`.execute(db);
+      await sql`create index seams_discarded_by_time on seams_discarded (discarded_at)`.execute(db);
+      },
+    },
+  '0005_nats_received_positions': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // The subscriber keeps its own place in the producer's stream, moved in the statement that stores a batch, so
+      // NATS never has to redeliver in order (see nats-receiver.ts). stored_at and arrived_at say how long an event
+      // spent on the way: in the stream (stored_at, the stream's clock) and waiting to be stored (arrived_at).
+      await sql`
+        create table seams_received_positions (
+          subscription text not null,
+          partition integer not null,
+          stream_seq bigint not null default 0,
+          updated_at timestamptz not null default now(),
+          primary key (subscription, partition)
+        )`.execute(db);
+      await sql`alter table seams_received add column stored_at timestamptz, add column arrived_at timestamptz`.execute(db);
     },
   },
 };

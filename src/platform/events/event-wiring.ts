@@ -59,6 +59,8 @@ export interface EventWiringOptions {
   readonly topology?: EventTopology;
   /** NATS_URL; used only when the topology has relays or receivers. */
   readonly natsUrl?: string | undefined;
+  /** EVENTS_NATS_PARTITIONS. */
+  readonly natsPartitions?: number;
   /** How long streams keep events (EVENTS_RETENTION_HOURS). */
   readonly retentionMs?: number;
   /** Told of database outages, which it logs once each; its recoveries wake every worker. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { jetstream, jetstreamManager, JetStreamApiError, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -13,24 +12,22 @@ export function streamName(producer: string): string {
   return `SEAMS_${producer.toUpperCase().replaceAll('-', '_')}`;
 }
 
-/** `seams.<module>.<Event>.v<version>`: event names start with their module, so the stream's `seams.<module>.>` holds them. */
-export function subjectOf(event: string, version: number): string {
-  return `seams.${event}.v${version}`;
-}
-
-/** `seams.<module>.<Event>.*`: every version of an event, which is what a subscription receives (and converts). */
-export function subjectsOfEvent(event: string): string {
-  return `seams.${event}.*`;
-}
+/** The header that says how many partitions the relay spread an event's subjects over (see {@link subjectOf}). */
+export const PARTITIONS_HEADER = 'Seams-Partitions';
 
 /**
- * The durable consumer of one subscription. Durable names may not contain `.`, `*`, `>` or spaces, which subscription
- * names do; the hash keeps two names that read alike once cleaned apart.
+ * `seams.<module>.<Event>.v<version>.<partition>`: event names start with their module, so the stream's
+ * `seams.<module>.>` holds them. The partition is the key's (the event id's, without a key) hash modulo
+ * EVENTS_NATS_PARTITIONS, the same hash the subscription workers partition by: every event of one key is on one
+ * partition's subjects, and a receiver per partition keeps their order while the partitions move in parallel.
  */
-export function durableName(module: string, subscription: string): string {
-  const readable = `${module}_${subscription}`.replaceAll(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
-  const hash = createHash('sha256').update(`${module}\u0000${subscription}`).digest('hex').slice(0, 10);
-  return `seams_${readable}_${hash}`;
+export function subjectOf(event: string, version: number, partition: number): string {
+  return `seams.${event}.v${version}.${partition}`;
+}
+
+/** `seams.<module>.<Event>.*.<partition>`: every version of an event on one partition, what one receiver takes. */
+export function subjectsOfPartition(event: string, partition: number): string {
+  return `seams.${event}.*.${partition}`;
 }
 
 export function streamConfig(producer: string, retentionMs: number): Partial<StreamConfig> & { name: string } {

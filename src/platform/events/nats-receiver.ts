@@ -1,77 +1,86 @@
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
-import pg from 'pg';
 import type { Logger } from 'pino';
-import { DEFAULT_CONNECT_TIMEOUT_MS, type DatabaseAvailability } from '../db/database-availability.ts';
 import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
-import { durableName, ensureStream, isNotFound, streamConfig, streamName, subjectsOfEvent, type NatsLink } from './nats-connection.ts';
+import type { NatsLeases } from './nats-leases.ts';
 import type { RelayedEvent } from './nats-relay.ts';
+import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectsOfPartition, type NatsLink } from './nats-connection.ts';
 
-/** How long NATS waits for the ack of a delivered message before it delivers it again. */
-export const ACK_WAIT_MS = 10_000;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
-/** How often an instance that does not hold a consumer's lease asks again (the holder may have died). */
+/** How often an instance that does not hold a partition's lease asks again (the holder may have died). */
 const LEASE_RETRY_MS = 2000;
+/** Messages asked of NATS at a time; the client asks for more as they arrive. */
+const PULL_MESSAGES = 1000;
+/** Arrived but not yet stored: beyond this many the receiver stops pulling until it has caught up (a backlog). */
+const QUEUE_HIGH_WATER = 20_000;
+/** NATS deletes a receiver's consumer this long after its receiver went away. */
+const CONSUMER_INACTIVE_MS = 60_000;
 
 export interface NatsReceiverOptions {
-  /** The subscriber's own database: its `seams_received`. */
+  /** The subscriber's own database: its `seams_received` and `seams_received_positions`. */
   readonly db: Kysely<unknown>;
   readonly module: string;
   readonly subscription: string;
   readonly producer: string;
   readonly event: string;
-  readonly version: number;
+  /** The partition of the event's subjects this receiver takes, of `partitions` (EVENTS_NATS_PARTITIONS). */
+  readonly partition: number;
+  readonly partitions: number;
   readonly link: NatsLink;
-  readonly leases: ReceiverLeases;
+  readonly leases: NatsLeases;
   readonly retentionMs: number;
-  /** Called after a received event committed: wakes the workers that read `seams_received`. */
-  readonly onReceived: () => void;
+  /** Most events stored per transaction. */
+  readonly batchSize: number;
+  /** Called after received events committed: wakes the workers that read `seams_received`. */
+  readonly onReceived: (events: number) => void;
   readonly logger: Logger;
 }
 
-/** The durable consumer of one subscription on its producer's stream. */
-export function consumerConfig(module: string, subscription: string, event: string): Partial<ConsumerConfig> & { durable_name: string } {
-  return {
-    durable_name: durableName(module, subscription),
-    // Every version: the worker converts each to the one the subscription takes.
-    filter_subject: subjectsOfEvent(event),
-    deliver_policy: DeliverPolicy.All,
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(ACK_WAIT_MS),
-    max_deliver: -1,
-    // One unacknowledged message at a time: NATS delivers the next only after the previous one's ack, which we send
-    // after its row committed. That is what keeps per-key order across redeliveries and instances (docs/events.md).
-    max_ack_pending: 1,
-  };
+interface Arrival {
+  readonly message: JsMsg;
+  readonly arrivedAt: Date;
 }
 
+/** The partition's consumer gave up (closed, failed, or another instance moved the position): start over. */
+class StartOver extends Error {}
+
 /**
- * Moves one subscription's events from its durable JetStream consumer into the subscriber's `seams_received` table,
- * from where the subscription worker handles them as it would from an outbox (inbox, order, retries, dead letters).
+ * Moves one partition of one subscription's events from its producer's JetStream stream into the subscriber's
+ * `seams_received` table, from where the subscription worker handles them as it would from an outbox (inbox, order,
+ * retries, dead letters).
  *
- * Each message is inserted in its own transaction (a duplicate event id inserts nothing) and acknowledged only after
- * that transaction committed; then the local workers are woken. If the insert fails, the message is not acknowledged
- * but nak'ed, and NATS delivers it again. Only one instance pulls a given consumer, the one that holds its session
- * advisory lock (see {@link ReceiverLeases}); the others ask again every few seconds.
+ * The position in the stream is the subscriber's, not NATS's: `seams_received_positions` holds the stream sequence of
+ * the last message stored, and it moves in the same statement that stores a batch, only if it still is where this
+ * receiver left it. The receiver reads with an ordered consumer (ephemeral, no acks, started at the stored position + 1,
+ * recreated by the client at the next sequence whenever a message goes missing), so messages arrive exactly in stream
+ * order and each batch continues the one before. Nothing ever comes back out of order: a crash, a failed insert, a
+ * NATS restart or a takeover by another instance all start over from the stored position, and what was stored before
+ * is dropped by event id. That is what lets a whole batch be in flight at once and still keep per-key order, where a
+ * durable consumer would have to hold back every message behind one unacknowledged one (`max_ack_pending = 1`).
+ *
+ * Arrivals queue up while a batch is being stored, and the next batch takes all of them (up to `batchSize`): one
+ * commit per batch, not per event. One instance at a time receives a partition, the one that holds its session
+ * advisory lock ({@link NatsLeases}); the others ask again every few seconds. The position check is the fence
+ * behind the lease.
  */
 export class NatsReceiver {
   readonly #o: NatsReceiverOptions;
-  readonly #durable: string;
   readonly #leaseKey: string;
   #messages: ConsumerMessages | undefined;
+  #consumerGone: (() => Promise<void>) | undefined;
   #running: Promise<void> | undefined;
   #wait: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  #queue: Arrival[] = [];
+  #arrived: (() => void) | undefined;
   #failures = 0;
   #stopped = false;
 
   constructor(options: NatsReceiverOptions) {
     this.#o = options;
-    this.#durable = durableName(options.module, options.subscription);
-    this.#leaseKey = `seams:receiver:${options.module}:${options.subscription}`;
-    // A pull request open when the server went away may be gone with it; the client would notice only after missed
-    // heartbeats. Starting the pull over on a reconnect resumes delivery at once.
+    this.#leaseKey = `seams:receiver:${options.module}:${options.subscription}:${options.partition}`;
+    // A pull open when the server went away may be gone with it; the client would notice only after missed heartbeats.
+    // Starting over from the stored position on a reconnect resumes delivery at once.
     options.link.onConnected(() => void this.#messages?.close().catch(() => undefined));
   }
 
@@ -79,13 +88,14 @@ export class NatsReceiver {
     this.#running ??= this.#loop();
   }
 
-  /** Stops pulling; the message being stored is finished and acknowledged first. */
+  /** Stops pulling; the batch being stored is finished first. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#wait) {
       clearTimeout(this.#wait.timer);
       this.#wait.resolve();
     }
+    this.#arrived?.();
     await this.#messages?.close().catch(() => undefined);
     await this.#running;
     await this.#o.leases.release(this.#leaseKey);
@@ -101,86 +111,168 @@ export class NatsReceiver {
           await this.#sleep(LEASE_RETRY_MS);
           continue;
         }
-        await this.#ensureConsumer(await o.link.manager());
-        const consumer = await o.link.jetstream()!.consumers.get(streamName(o.producer), this.#durable);
-        const messages = await consumer.consume({ max_messages: 16 });
-        this.#messages = messages;
-        if (this.#stopped) break;
-        void (async () => {
-          // A server that lost its state (no stream, no consumer) would keep this consume waiting for ever: start over.
-          for await (const status of messages.status()) {
-            if (status.type === 'consumer_not_found' || status.type === 'stream_not_found' || status.type === 'consumer_deleted') {
-              await messages.close().catch(() => undefined);
-            }
-          }
-        })().catch(() => undefined);
-        for await (const message of this.#messages) {
-          if (this.#stopped || !o.leases.holds(this.#leaseKey)) {
-            // Handed back at once rather than after the ack wait; whoever holds the lease gets it next.
-            message.nak();
-            break;
-          }
-          await this.#receive(message);
-        }
-        await this.#messages.close().catch(() => undefined);
+        await this.#receive();
+        this.#failures = 0;
       } catch (error) {
         if (this.#stopped) break;
+        if (error instanceof StartOver) continue;
         this.#failures += 1;
         // A database outage is logged once, by DatabaseAvailability; this loop only waits it out.
         if (!isDatabaseUnavailable(error)) o.logger.warn({ err: error }, 'receiving events from NATS failed; trying again');
         await this.#sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.#failures, 8)));
+      } finally {
+        await this.#messages?.close().catch(() => undefined);
+        await this.#consumerGone?.();
+        this.#messages = undefined;
+        this.#consumerGone = undefined;
+        this.#queue = [];
       }
     }
   }
 
-  /** Stores the event and acks it after the commit; on a database failure, nak with a delay so it comes back. */
-  async #receive(message: JsMsg): Promise<void> {
-    const o = this.#o;
-    let event: RelayedEvent;
-    try {
-      event = message.json<RelayedEvent>();
-    } catch (error) {
-      // Not one of ours: there is nothing to store and nothing a redelivery would change.
-      o.logger.error({ err: error, subject: message.subject, seq: message.seq }, 'dropping a NATS message that is not an event');
-      message.term();
-      return;
-    }
-    const trace: Record<string, string> = {};
-    for (const field of ['traceparent', 'tracestate']) {
-      const value = message.headers?.get(field);
-      if (value) trace[field] = value;
-    }
-    try {
-      await sql`insert into seams_received (id, producer, name, version, key, payload, trace, occurred_at)
-        values (${event.id}::uuid, ${event.producer}, ${event.name}, ${event.version}, ${event.key}, ${JSON.stringify(event.payload)}::jsonb,
-                ${JSON.stringify(trace.traceparent ? trace : null)}::jsonb, ${event.occurredAt}::timestamptz)
-        on conflict (id) do nothing`.execute(o.db);
-    } catch (error) {
-      this.#failures += 1;
-      const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.#failures, 8));
-      if (!isDatabaseUnavailable(error)) o.logger.warn({ err: error, eventId: event.id, retryInMs: delay }, 'could not store an event received from NATS; NATS delivers it again');
-      message.nak(delay);
-      return;
-    }
-    this.#failures = 0;
-    message.ack();
-    o.onReceived();
-  }
-
-  async #ensureConsumer(jsm: JetStreamManager): Promise<void> {
+  /** One run of the partition's consumer, from the stored position until it closes or a batch cannot be stored. */
+  async #receive(): Promise<void> {
     const o = this.#o;
     const stream = streamName(o.producer);
+    const jsm = await o.link.manager();
     // The producer's process creates and configures its stream; create it here only if it is missing, so that a
     // subscriber started first does not wait for it.
     await ensureStream(jsm, streamConfig(o.producer, o.retentionMs), false);
-    const config = consumerConfig(o.module, o.subscription, o.event);
-    try {
-      await jsm.consumers.info(stream, this.#durable);
-      await jsm.consumers.update(stream, this.#durable, { filter_subject: config.filter_subject, ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending });
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-      await jsm.consumers.add(stream, config);
+    let position = await this.#position();
+    const { state } = await jsm.streams.info(stream);
+    if (state.last_seq < position) {
+      // The stream is younger than our position: the server lost its data and the stream was made again. Its events are
+      // new to it, and numbered from 1 again; what we stored before is dropped by event id.
+      o.logger.warn({ position, streamLastSeq: state.last_seq }, 'the stream is behind what was received from it (it was recreated); reading it from the start');
+      if (!(await this.#movePosition(position, 0))) throw new StartOver();
+      position = 0;
     }
+    const consumer = await o.link.jetstream()!.consumers.get(stream, {
+      filter_subjects: subjectsOfPartition(o.event, o.partition),
+      opt_start_seq: position + 1,
+      // Ours is an ephemeral consumer; one left behind by a crash goes away by itself after this.
+      inactive_threshold: CONSUMER_INACTIVE_MS,
+    });
+    let closed = false;
+    let warnedPartitions = false;
+    const messages = await consumer.consume({
+      max_messages: PULL_MESSAGES,
+      callback: (message) => {
+        const theirs = message.headers?.get(PARTITIONS_HEADER);
+        if (theirs && Number(theirs) !== o.partitions && !warnedPartitions) {
+          warnedPartitions = true;
+          o.logger.error(
+            { here: o.partitions, producerPartitions: Number(theirs) },
+            'EVENTS_NATS_PARTITIONS differs between this process and the producer\'s: events of the partitions this process does not read never arrive. Set the same value everywhere',
+          );
+        }
+        this.#queue.push({ message, arrivedAt: new Date() });
+        // A backlog arrives faster than it is stored: stop asking until the queue is empty, then go on from the position.
+        if (this.#queue.length >= QUEUE_HIGH_WATER) void messages.close().catch(() => undefined);
+        this.#arrived?.();
+      },
+    });
+    this.#messages = messages;
+    this.#consumerGone = () => consumer.delete().then(() => undefined, () => undefined);
+    void messages.closed().then(() => {
+      closed = true;
+      this.#arrived?.();
+    });
+    while (!this.#stopped) {
+      if (this.#queue.length === 0) {
+        if (closed) return;
+        await new Promise<void>((resolve) => (this.#arrived = resolve));
+        this.#arrived = undefined;
+        continue;
+      }
+      const batch = this.#queue.splice(0, o.batchSize);
+      if (!o.leases.holds(this.#leaseKey)) throw new StartOver();
+      position = await this.#store(batch, position);
+    }
+  }
+
+  /** Stores a batch and moves the position past it, in one statement; returns the new position. */
+  async #store(batch: readonly Arrival[], expected: number): Promise<number> {
+    try {
+      return await this.#insert(batch, expected, false);
+    } catch (error) {
+      // A data exception or a violated constraint (classes 22 and 23: text that is not JSON, not a uuid, not a time; a
+      // field missing): some message is not an event of ours. Look at each one properly and store the rest, so that
+      // one bad message does not stop the partition.
+      if (!/^2[23]/.test(String((error as { code?: unknown }).code ?? ''))) throw error;
+      return this.#insert(batch, expected, true);
+    }
+  }
+
+  async #insert(batch: readonly Arrival[], expected: number, strict: boolean): Promise<number> {
+    const o = this.#o;
+    const last = batch.at(-1)!.message.seq;
+    const bodies: string[] = [];
+    const traces: Array<string | null> = [];
+    const storedAt: Date[] = [];
+    const arrivedAt: Date[] = [];
+    for (const arrival of batch) {
+      const { message } = arrival;
+      const body = message.string();
+      // The body goes to PostgreSQL as it came, which takes it apart there (no JSON parse and stringify here).
+      if (strict ? !isRelayedEvent(body) : !body.startsWith('{')) {
+        // Not one of ours: nothing to store, and reading it again would change nothing. The position passes it.
+        o.logger.error({ subject: message.subject, seq: message.seq }, 'dropping a NATS message that is not an event');
+        continue;
+      }
+      const traceparent = message.headers?.get('traceparent');
+      const tracestate = message.headers?.get('tracestate');
+      bodies.push(body);
+      traces.push(traceparent ? JSON.stringify(tracestate ? { traceparent, tracestate } : { traceparent }) : null);
+      storedAt.push(new Date(Number(message.timestampNanos / 1_000_000n)));
+      arrivedAt.push(arrival.arrivedAt);
+    }
+    const result = await sql<{ moved: number; stored: number }>`
+      with moved as (
+        update seams_received_positions set stream_seq = ${last}, updated_at = now()
+        where subscription = ${o.subscription} and partition = ${o.partition} and stream_seq = ${expected}
+        returning 1
+      ), stored as (
+        insert into seams_received (id, producer, name, version, key, payload, trace, occurred_at, stored_at, arrived_at)
+        select (e.body->>'id')::uuid, e.body->>'producer', e.body->>'name', (e.body->>'version')::int, e.body->>'key', e.body->'payload',
+               e.trace, (e.body->>'occurredAt')::timestamptz, e.stored_at, e.arrived_at
+        from unnest(${bodies}::jsonb[], ${traces}::jsonb[], ${storedAt}::timestamptz[], ${arrivedAt}::timestamptz[])
+             with ordinality as e(body, trace, stored_at, arrived_at, n)
+        where exists (select 1 from moved)
+        -- In stream order: the worker reads this table in (xid, seq) order, and seq follows the insert.
+        order by e.n
+        on conflict (id) do nothing
+        returning 1
+      )
+      select (select count(*) from moved)::int as moved, (select count(*) from stored)::int as stored`.execute(o.db);
+    const { moved, stored } = result.rows[0]!;
+    if (moved === 0) {
+      // Another instance received this partition meanwhile (the lease changed hands): it is ahead; start over from it.
+      o.logger.info('another instance moved this partition\'s position; starting over from it');
+      throw new StartOver();
+    }
+    if (stored > 0) o.onReceived(stored);
+    return last;
+  }
+
+  /** The stored position; a partition seen for the first time starts where the subscription's slowest partition is. */
+  async #position(): Promise<number> {
+    const o = this.#o;
+    // A new partition count (EVENTS_NATS_PARTITIONS) gives new partitions: they read from the oldest position of the
+    // old ones, and what was stored already is dropped by event id.
+    await sql`insert into seams_received_positions (subscription, partition, stream_seq)
+      select ${o.subscription}, ${o.partition}, coalesce(min(stream_seq), 0) from seams_received_positions where subscription = ${o.subscription}
+      on conflict do nothing`.execute(o.db);
+    const { rows } = await sql<{ seq: string }>`select stream_seq::text as seq from seams_received_positions
+      where subscription = ${o.subscription} and partition = ${o.partition}`.execute(o.db);
+    return Number(rows[0]!.seq);
+  }
+
+  async #movePosition(from: number, to: number): Promise<boolean> {
+    const o = this.#o;
+    const result = await sql`update seams_received_positions set stream_seq = ${to}, updated_at = now()
+      where subscription = ${o.subscription} and partition = ${o.partition} and stream_seq = ${from}`.execute(o.db);
+    return Number(result.numAffectedRows ?? 0) === 1;
   }
 
   #sleep(ms: number): Promise<void> {
@@ -195,78 +287,19 @@ export class NatsReceiver {
   }
 }
 
-/**
- * Session advisory locks that say which instance pulls which consumer, all on one connection: if it drops, every lease
- * goes with it (the receivers notice through {@link holds} and stop pulling) and is taken again on a new connection.
- */
-export class ReceiverLeases {
-  readonly #url: string;
-  readonly #logger: Logger;
-  readonly #held = new Set<string>();
-  readonly #availability: DatabaseAvailability | undefined;
-  #client: Promise<pg.Client> | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
-
-  constructor(url: string, logger: Logger, availability?: DatabaseAvailability) {
-    this.#url = url;
-    this.#logger = logger;
-    this.#availability = availability;
-  }
-
-  holds(key: string): boolean {
-    return this.#held.has(key);
-  }
-
-  async acquire(key: string): Promise<boolean> {
-    if (this.#held.has(key)) return true;
-    const { rows } = await this.#query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [key]);
-    if (rows[0]?.ok) this.#held.add(key);
-    return this.#held.has(key);
-  }
-
-  async release(key: string): Promise<void> {
-    if (!this.#held.delete(key) || !this.#client) return;
-    await this.#query('select pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
-  }
-
-  /**
-   * One query at a time on the shared connection: every receiver asks for its lease at start, and a pg client given a
-   * query while one runs queues it with a DeprecationWarning (an error from pg 9 on).
-   */
-  #query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
-    const run = this.#queue.then(async () => (await this.#connection()).query<Row>(text, values));
-    this.#queue = run.catch(() => undefined);
-    return run;
-  }
-
-  async close(): Promise<void> {
-    this.#held.clear();
-    const client = await this.#client?.catch(() => undefined);
-    this.#client = undefined;
-    await client?.end().catch(() => undefined);
-  }
-
-  #connection(): Promise<pg.Client> {
-    this.#client ??= (async () => {
-      const client = new pg.Client({
-        connectionString: this.#url,
-        application_name: 'seams:nats-leases',
-        connectionTimeoutMillis: this.#availability?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-      });
-      client.on('error', (error) => {
-        if (!this.#availability?.failed(this.#url, error)) this.#logger.warn({ err: error }, 'lost the connection that holds the NATS consumer leases; taking them again');
-        this.#held.clear();
-        this.#client = undefined;
-      });
-      try {
-        await client.connect();
-        return client;
-      } catch (error) {
-        this.#client = undefined;
-        this.#availability?.failed(this.#url, error);
-        throw error;
-      }
-    })();
-    return this.#client;
+/** A message body that PostgreSQL can take apart as a {@link RelayedEvent}. */
+function isRelayedEvent(body: string): boolean {
+  try {
+    const event = JSON.parse(body) as Partial<RelayedEvent>;
+    return (
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(String(event.id)) &&
+      typeof event.producer === 'string' &&
+      typeof event.name === 'string' &&
+      Number.isInteger(event.version) &&
+      !Number.isNaN(Date.parse(String(event.occurredAt))) &&
+      'payload' in event
+    );
+  } catch {
+    return false;
   }
 }

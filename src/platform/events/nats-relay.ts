@@ -1,9 +1,12 @@
-import { headers } from '@nats-io/transport-node';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import { JetStreamApiError, type PubAck } from '@nats-io/jetstream';
+import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { BatchOutcome } from './subscription-worker.ts';
-import { ensureStream, streamConfig, subjectOf, type NatsLink } from './nats-connection.ts';
+import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectOf, type NatsLink } from './nats-connection.ts';
 import type { EventKey } from './event-topology.ts';
+import { partitionOf } from './partitioning.ts';
+import type { NatsLeases } from './nats-leases.ts';
 
 /** How long one publish may wait for the stream's acknowledgement before the batch stops and retries later. */
 const PUBLISH_TIMEOUT_MS = 5000;
@@ -16,10 +19,17 @@ export interface NatsRelayOptions {
   /** Events of the producer that some subscriber in another process needs; the rest are passed over. */
   readonly events: readonly EventKey[];
   readonly link: NatsLink;
+  /** Session advisory locks: the relay runs in one instance at a time, the one that holds its lease. */
+  readonly leases: NatsLeases;
+  /** Events per subscription batch (EVENTS_BATCH_SIZE); the relay reads {@link RELAY_BATCH_FACTOR} times as many. */
   readonly batchSize: number;
+  /** EVENTS_NATS_PARTITIONS: how many partitions of subjects the events are spread over, by key. */
+  readonly partitions: number;
   readonly retentionMs: number;
   /** Longest wait between attempts while NATS is away (the reconnect wakes the relay earlier). */
   readonly maxRetryMs: number;
+  /** Called with the number of events the stream acknowledged. */
+  readonly onRelayed?: (events: number) => void;
   readonly logger: Logger;
 }
 
@@ -30,9 +40,11 @@ interface OutboxRow {
   name: string;
   version: number;
   key: string | null;
-  payload: unknown;
+  /** The payload as the outbox stores it (JSON text): it goes into the message as it is. */
+  payload: string | null;
   trace: Record<string, string> | null;
   occurred_at: Date;
+  partition: number;
   crosses: boolean;
 }
 
@@ -48,38 +60,57 @@ export interface RelayedEvent {
 }
 
 const RELAY = 'nats';
+/**
+ * A relay's batch costs two statements and one acknowledgement whatever its size, and no handler runs in it, so it
+ * reads this many subscription batches' worth at a time.
+ */
+export const RELAY_BATCH_FACTOR = 5;
+/** JetStream's "wrong last sequence" (`Nats-Expected-Last-Sequence` did not match): someone else published meanwhile. */
+const WRONG_LAST_SEQUENCE = 10071;
 
 /**
- * Publishes a producer's crossing events from its outbox to its JetStream stream, in outbox order. It reads exactly
- * like a subscription worker (same visibility rule, its own cursor in `seams_relay_cursors`, a transaction-scoped
- * advisory lock as the lease between instances), and the event bus schedules it like one: woken by local commits,
- * NOTIFY from other instances and the poll.
+ * Publishes a producer's crossing events from its outbox to its JetStream stream, in outbox order. It reads like a
+ * subscription worker (same visibility rule, its own cursor in `seams_relay_cursors`), and the event bus schedules it
+ * like one: woken by local commits, NOTIFY from other instances and the poll. One instance relays at a time, the one
+ * that holds the relay's session advisory lock; the cursor moves only from where the batch read it, which fences off
+ * an instance that lost the lease mid-batch.
  *
- * Each event is published with `Nats-Msg-Id` = event id, and the next one only after the stream acknowledged it, so
- * the stream holds the events in outbox order even across a lost connection (pipelined publishes could land out of
- * order after a reconnect). The cursor moves past what was acknowledged, in the same transaction that read it. When a
- * publish fails (NATS down, timeout), what was acknowledged is kept, the rest stays in the outbox and is tried again
- * later; a publish that did reach the stream is dropped the second time by the stream's duplicate window.
+ * A batch goes out pipelined, with one acknowledgement for all of it: every message but the last is written without
+ * waiting, each with `Nats-Msg-Id` = event id and `Nats-Expected-Last-Sequence` = the stream sequence it must follow,
+ * and the last one is published and acknowledged. The stream stores a message only if it comes right after the one
+ * before it, so what lands is always a prefix of the batch, in order, never a batch with a hole (a message lost with a
+ * connection while later ones were still buffered would otherwise land after them). An acknowledgement of the last
+ * message at the expected sequence proves the whole batch is in; only then does the cursor move.
+ *
+ * Anything else (a timeout, a lost connection, another instance that published meanwhile, an event the stream already
+ * had) makes the next batch go out the careful way: one acknowledged publish at a time with no expectation, the stream's
+ * duplicate window dropping what it already holds, the cursor moving past what was acknowledged. After one careful
+ * batch that went through, the relay is back to pipelining.
  */
 export class NatsRelay {
   readonly #o: NatsRelayOptions;
   readonly #lockName: string;
-  readonly #subjects: ReadonlyMap<string, string>;
+  readonly #crossing: string[];
+  readonly #stream: string;
+  readonly #batchSize: number;
   #streamReady = false;
+  /** The stream's last sequence as this relay last saw it; undefined when it has to ask. */
+  #lastSeq: number | undefined;
+  /** The last batch did not go through: publish the next one a message at a time. */
+  #careful = true;
   #failures = 0;
 
   constructor(options: NatsRelayOptions) {
     this.#o = options;
     this.#lockName = `seams:relay:${options.producer}`;
-    this.#subjects = new Map(
-      options.events.map((key) => {
-        const at = key.lastIndexOf('@');
-        return [key, subjectOf(key.slice(0, at), Number(key.slice(at + 1)))];
-      }),
-    );
+    this.#crossing = [...options.events];
+    this.#stream = streamName(options.producer);
+    this.#batchSize = options.batchSize * RELAY_BATCH_FACTOR;
     // A reconnect may be to a server that lost its streams; check again before the next publish.
     options.link.onConnected(() => {
       this.#streamReady = false;
+      this.#lastSeq = undefined;
+      this.#careful = true;
     });
   }
 
@@ -98,56 +129,77 @@ export class NatsRelay {
   }
 
   async runBatch(): Promise<BatchOutcome> {
-    if (!this.#o.link.connected) return this.#retryLater();
-    return this.#o.db.transaction().execute((trx) => this.#batch(trx));
-  }
-
-  async #batch(trx: Transaction<unknown>): Promise<BatchOutcome> {
     const o = this.#o;
-    const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${this.#lockName}), 0) as ok`.execute(trx);
-    if (!lock.rows[0]?.ok) return { busy: true, full: false, hiddenBehindOpenTransaction: false, nextRetryInMs: undefined };
+    if (!o.link.connected) return this.#retryLater();
+    if (!(await o.leases.acquire(this.#lockName))) return { busy: true, full: false, hiddenBehindOpenTransaction: false, nextRetryInMs: undefined };
 
-    const rows = (
-      await sql<OutboxRow>`
-        select o.xid::text as xid, o.seq::text as seq, o.id, o.name, o.version, o.key, o.occurred_at,
-               (o.name || '@' || o.version) = any(${[...this.#subjects.keys()]}::text[]) as crosses,
-               case when (o.name || '@' || o.version) = any(${[...this.#subjects.keys()]}::text[]) then o.payload end as payload,
-               case when (o.name || '@' || o.version) = any(${[...this.#subjects.keys()]}::text[]) then o.trace end as trace
-        from seams_relay_cursors c
-        join seams_outbox o on (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
-        where c.relay = ${RELAY} and o.xid < pg_snapshot_xmin(pg_current_snapshot())
-        -- Qualified: the select list's text xid and seq would sort '10' before '9'.
-        order by o.xid, o.seq
-        limit ${o.batchSize}`.execute(trx)
+    // No transaction around the batch: the lease says who relays, and the cursor moves only from where this batch
+    // read it. A transaction would hold a transaction id across the publish, and every open one holds back what the
+    // subscription workers and relays of this database may read (the visibility rule).
+    const crosses = sql`(o.name || '@' || o.version) = any(${this.#crossing}::text[])`;
+    const result = (
+      await sql<OutboxRow & { cursor_xid: string; cursor_seq: string }>`
+        with c as (select cursor_xid, cursor_seq from seams_relay_cursors where relay = ${RELAY})
+        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, r.* from c left join lateral (
+          select o.xid::text as xid, o.seq::text as seq, o.id, o.name, o.version, o.key, o.occurred_at,
+                 ${crosses} as crosses,
+                 case when ${crosses} then o.payload::text end as payload,
+                 case when ${crosses} then o.trace end as trace,
+                 ${partitionOf('o', o.partitions)} as partition
+          from seams_outbox o
+          where (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq) and o.xid < pg_snapshot_xmin(pg_current_snapshot())
+          -- Qualified: the select list's text xid and seq would sort '10' before '9'.
+          order by o.xid, o.seq
+          limit ${this.#batchSize}
+        ) r on true
+        order by r.xid::xid8, r.seq::bigint`.execute(o.db)
     ).rows;
+    const head = result[0];
+    if (!head) throw new Error(`The NATS relay of "${o.producer}" has no cursor row in seams_relay_cursors`);
+    const cursor = { xid: head.cursor_xid, seq: head.cursor_seq };
+    // With no events, the left join gives one row of nulls beside the cursor.
+    const rows = head.id === null ? [] : result;
 
     let sent: OutboxRow | undefined;
     let failed: unknown;
-    for (const row of rows) {
-      if (row.crosses) {
-        try {
-          await this.#publish(row);
-        } catch (error) {
-          failed = error;
-          break;
+    try {
+      const crossing = rows.filter((row) => row.crosses);
+      if (crossing.length > 0) await this.#ensureStream();
+      if (crossing.length === 0 || (!this.#careful && (await this.#pipelined(crossing)))) sent = rows.at(-1);
+      else {
+        this.#careful = true;
+        for (const row of rows) {
+          if (row.crosses) await this.#publishOne(row);
+          sent = row;
         }
+        this.#careful = false;
       }
-      sent = row;
+    } catch (error) {
+      failed = error;
+      this.#careful = true;
+      this.#lastSeq = undefined;
     }
-    const position = sent ?? (await this.#cursor(trx));
+    const position = sent ?? cursor;
     const moveCursor = sent
       ? sql`with moved as (update seams_relay_cursors set cursor_xid = ${sent.xid}::xid8, cursor_seq = ${sent.seq}::bigint, updated_at = now()
-              where relay = ${RELAY} returning 1)`
+              where relay = ${RELAY} and cursor_xid = ${cursor.xid}::xid8 and cursor_seq = ${cursor.seq}::bigint returning 1)`
       : sql``;
-    const full = failed === undefined && rows.length >= o.batchSize;
+    const full = failed === undefined && rows.length >= this.#batchSize;
     // Any committed event past the position, as in SubscriptionWorker: one hidden at the read may be below the horizon
     // by this statement's newer snapshot, and would otherwise wait for the fallback poll.
     const after = (
-      await sql<{ hidden: boolean }>`${moveCursor}
+      await sql<{ hidden: boolean; moved: number | null }>`${moveCursor}
         select ${full || failed !== undefined ? sql`false` : sql`exists (select 1 from seams_outbox
-          where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint))`} as hidden
-          ${sent ? sql`, (select count(*) from moved) as moved` : sql``}`.execute(trx)
+          where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint))`} as hidden,
+          ${sent ? sql`(select count(*)::int from moved)` : sql`null::int`} as moved`.execute(o.db)
     ).rows[0]!;
+    if (after.moved === 0) {
+      // Another instance moved the cursor meanwhile (the lease changed hands): what we sent, it sent too, and the
+      // stream or the receivers drop the second copy.
+      o.logger.info('another instance moved the relay cursor meanwhile; going on from there');
+      this.#careful = true;
+      this.#lastSeq = undefined;
+    }
 
     if (failed !== undefined) {
       this.#streamReady = false;
@@ -158,37 +210,88 @@ export class NatsRelay {
     return { busy: false, full, hiddenBehindOpenTransaction: after.hidden, nextRetryInMs: undefined };
   }
 
-  async #cursor(trx: Transaction<unknown>): Promise<{ xid: string; seq: string }> {
-    const { rows } = await sql<{ xid: string; seq: string }>`select cursor_xid::text as xid, cursor_seq::text as seq from seams_relay_cursors
-      where relay = ${RELAY}`.execute(trx);
-    if (!rows[0]) throw new Error(`The NATS relay of "${this.#o.producer}" has no cursor row in seams_relay_cursors`);
-    return rows[0];
+  async #ensureStream(): Promise<void> {
+    if (this.#streamReady) return;
+    await ensureStream(await this.#o.link.manager(), streamConfig(this.#o.producer, this.#o.retentionMs), true);
+    this.#streamReady = true;
   }
 
-  async #publish(row: OutboxRow): Promise<void> {
+  /**
+   * The fast way (see the class): true when the stream acknowledged the last message right where the batch had to
+   * end, false when it did not (the batch must go again, carefully); throws when NATS did not answer.
+   */
+  async #pipelined(rows: readonly OutboxRow[]): Promise<boolean> {
     const o = this.#o;
+    const nc = o.link.connection;
     const js = o.link.jetstream();
-    if (!js || !o.link.connected) throw new Error('NATS is not connected');
-    if (!this.#streamReady) {
-      await ensureStream(await o.link.manager(), streamConfig(o.producer, o.retentionMs), true);
-      this.#streamReady = true;
+    if (!nc || !js || !o.link.connected) throw new Error('NATS is not connected');
+    this.#lastSeq ??= (await (await o.link.manager()).streams.info(this.#stream)).state.last_seq;
+    const base = this.#lastSeq;
+    const last = rows.length - 1;
+    for (let i = 0; i < last; i++) {
+      const row = rows[i]!;
+      const h = this.#headers(row);
+      h.set('Nats-Msg-Id', row.id);
+      h.set('Nats-Expected-Last-Sequence', String(base + i));
+      nc.publish(this.#subject(row), this.#body(row), { headers: h });
     }
+    const row = rows[last]!;
+    let ack: PubAck;
+    try {
+      ack = await js.publish(this.#subject(row), this.#body(row), {
+        msgID: row.id,
+        expect: { lastSequence: base + last },
+        headers: this.#headers(row),
+        timeout: PUBLISH_TIMEOUT_MS,
+      });
+    } catch (error) {
+      if (!(error instanceof JetStreamApiError) || error.code !== WRONG_LAST_SEQUENCE) throw error;
+      o.logger.debug({ producer: o.producer, err: error }, 'the stream moved on while a batch was pipelined; sending it again one at a time');
+      this.#careful = true;
+      this.#lastSeq = undefined;
+      return false;
+    }
+    // A duplicate proves nothing about the messages before it (the stream checks for duplicates before expectations).
+    if (ack.duplicate || ack.seq !== base + rows.length) {
+      this.#careful = true;
+      this.#lastSeq = undefined;
+      return false;
+    }
+    this.#lastSeq = ack.seq;
+    o.onRelayed?.(rows.length);
+    return true;
+  }
+
+  /** The careful way: one acknowledged publish, deduplicated by the stream against an earlier one of the same event. */
+  async #publishOne(row: OutboxRow): Promise<void> {
+    const js = this.#o.link.jetstream();
+    if (!js || !this.#o.link.connected) throw new Error('NATS is not connected');
+    const ack = await js.publish(this.#subject(row), this.#body(row), { msgID: row.id, headers: this.#headers(row), timeout: PUBLISH_TIMEOUT_MS });
+    this.#lastSeq = ack.duplicate ? undefined : ack.seq;
+    if (!ack.duplicate) this.#o.onRelayed?.(1);
+  }
+
+  #subject(row: OutboxRow): string {
+    return subjectOf(row.name, row.version, row.partition);
+  }
+
+  #headers(row: OutboxRow): MsgHdrs {
     const h = headers();
+    h.set(PARTITIONS_HEADER, String(this.#o.partitions));
     // The publisher's trace context as stored with the event: the handler in the other process joins that trace.
     for (const field of ['traceparent', 'tracestate'] as const) {
       const value = row.trace?.[field];
       if (typeof value === 'string' && value !== '') h.set(field, value);
     }
-    const body: RelayedEvent = {
-      id: row.id,
-      producer: o.producer,
-      name: row.name,
-      version: row.version,
-      key: row.key,
-      payload: row.payload,
-      occurredAt: row.occurred_at.toISOString(),
-    };
-    await js.publish(this.#subjects.get(`${row.name}@${row.version}`)!, JSON.stringify(body), { msgID: row.id, headers: h, timeout: PUBLISH_TIMEOUT_MS });
+    return h;
+  }
+
+  /** A {@link RelayedEvent}, written out by hand around the payload's JSON text so it is not parsed and written again. */
+  #body(row: OutboxRow): string {
+    return (
+      `{"id":"${row.id}","producer":${JSON.stringify(this.#o.producer)},"name":${JSON.stringify(row.name)},"version":${row.version},` +
+      `"key":${JSON.stringify(row.key)},"occurredAt":"${row.occurred_at.toISOString()}","payload":${row.payload ?? 'null'}}`
+    );
   }
 
   #retryLater(error?: unknown): BatchOutcome {

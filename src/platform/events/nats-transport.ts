@@ -5,8 +5,13 @@ import type { DatabaseAvailability } from '../db/database-availability.ts';
 import { receivedLog, type BatchRunner, type EventBus, type EventTransport } from './event-bus.ts';
 import type { EventTopology } from './event-topology.ts';
 import { NatsLink } from './nats-connection.ts';
-import { NatsReceiver, ReceiverLeases } from './nats-receiver.ts';
+import { NatsLeases } from './nats-leases.ts';
+import { NatsReceiver } from './nats-receiver.ts';
 import { NatsRelay } from './nats-relay.ts';
+import type { EventMetrics } from './event-metrics.ts';
+
+/** EVENTS_NATS_PARTITIONS' default, for callers that do not set it. */
+export const DEFAULT_NATS_PARTITIONS = 4;
 
 export interface NatsTransportOptions {
   readonly topology?: EventTopology;
@@ -15,7 +20,10 @@ export interface NatsTransportOptions {
   /** A connection string for the session locks that say which instance pulls which consumer. */
   readonly adminUrl: string;
   readonly batchSize: number;
+  /** EVENTS_NATS_PARTITIONS: subjects per event, by key; one receiver per partition and subscription. */
+  readonly natsPartitions?: number;
   readonly pollIntervalMs: number;
+  readonly metrics?: Pick<EventMetrics, 'relayed' | 'received'>;
   readonly retentionMs?: number;
   readonly logger: Logger;
   readonly availability?: DatabaseAvailability;
@@ -36,18 +44,23 @@ export async function createNatsTransport(
   if (!options.natsUrl) throw new Error('Events cross processes but NATS_URL is not set (planEventTopology should have said so at start-up)');
   const logger = options.logger.child({ component: 'nats' });
   const retentionMs = options.retentionMs ?? 0;
+  const partitions = options.natsPartitions ?? DEFAULT_NATS_PARTITIONS;
   const link = new NatsLink({ url: options.natsUrl, name: `seams@${hostname()}:${process.pid}`, logger });
   // A (re)connect is the moment events waiting in outboxes can go.
   link.onConnected(() => bus().wakeAll());
 
+  const leases = new NatsLeases(options.adminUrl, logger, options.availability);
   for (const plan of topology.relays) {
     const relay = new NatsRelay({
       db: options.databaseOf(plan.producer),
       producer: plan.producer,
       events: plan.events,
       link,
+      leases,
       batchSize: options.batchSize,
+      partitions,
       retentionMs,
+      onRelayed: (events) => options.metrics?.relayed.add(events, { module: plan.producer }),
       maxRetryMs: Math.max(options.pollIntervalMs, 1000),
       logger: logger.child({ producer: plan.producer }),
     });
@@ -55,22 +68,29 @@ export async function createNatsTransport(
     runners.push({ producer: plan.producer, worker: relay });
   }
 
-  const leases = new ReceiverLeases(options.adminUrl, logger, options.availability);
-  const receivers = topology.receivers.map(
-    (plan) =>
-      new NatsReceiver({
-        db: options.databaseOf(plan.module),
-        module: plan.module,
-        subscription: plan.subscription,
-        producer: plan.producer,
-        event: plan.event,
-        version: plan.version,
-        link,
-        leases,
-        retentionMs,
-        onReceived: () => bus().logChanged(receivedLog(plan.module)),
-        logger: logger.child({ module: plan.module, subscription: plan.subscription }),
-      }),
+  const receivers = topology.receivers.flatMap((plan) =>
+    Array.from(
+      { length: partitions },
+      (_, partition) =>
+        new NatsReceiver({
+          db: options.databaseOf(plan.module),
+          module: plan.module,
+          subscription: plan.subscription,
+          producer: plan.producer,
+          event: plan.event,
+          partition,
+          partitions,
+          link,
+          leases,
+          retentionMs,
+          batchSize: options.batchSize,
+          onReceived: (events) => {
+            options.metrics?.received.add(events, { module: plan.module, subscription: plan.subscription });
+            bus().logChanged(receivedLog(plan.module));
+          },
+          logger: logger.child({ module: plan.module, subscription: plan.subscription, partition }),
+        }),
+    ),
   );
 
   return {

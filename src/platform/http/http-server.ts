@@ -81,8 +81,10 @@ export async function createHttpServer(options: {
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_request, reply) => {
+  // Hooks on every request are callback-style: an async hook costs a promise per request.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload);
   });
   await installAuth(app, options.auth);
   // Before any route: the plugin attaches its hook to the routes registered after it.
@@ -94,8 +96,9 @@ export async function createHttpServer(options: {
     description: 'HTTP request duration by route and status.',
     advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
   });
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     duration.record(reply.elapsedTime / 1000, { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    done();
   });
 
   await app.register(swagger, {

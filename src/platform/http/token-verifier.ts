@@ -35,6 +35,8 @@ export type TokenRefusal =
 const JWKS_ALGORITHMS = ['RS256', 'ES256'];
 const JWKS_TIMEOUT_MS = 5000;
 const JWKS_CACHE_MS = 10 * 60_000;
+/** How many verified tokens are remembered, and for how long at most. */
+const VERIFIED_CACHE = { size: 1000, ttlMs: 60_000 };
 
 /** Verifies a bearer token (its signature, then exp, iat, nbf, iss and aud) and returns its claims, or throws a 401 AppError. */
 export type TokenVerifier = (token: string) => Promise<JWTPayload>;
@@ -51,7 +53,20 @@ export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
     ...(settings.issuer ? { issuer: settings.issuer } : {}),
     ...(settings.audiences && settings.audiences.length > 0 ? { audience: [...settings.audiences] } : {}),
   };
+  // A client sends the same token with every request: verifying and parsing it each time was a cheap authenticated
+  // read's largest cost after the query. Remembered briefly, never past the token's own exp.
+  const remembered = new Map<string, { payload: JWTPayload; until: number }>();
   return async (token) => {
+    const known = remembered.get(token);
+    if (known && known.until > Date.now()) return known.payload;
+    if (known) remembered.delete(token);
+    const payload = await verifyOnce(token);
+    if (remembered.size >= VERIFIED_CACHE.size) remembered.delete(remembered.keys().next().value!);
+    remembered.set(token, { payload, until: Math.min(Date.now() + VERIFIED_CACHE.ttlMs, payload.exp! * 1000) });
+    return payload;
+  };
+
+  async function verifyOnce(token: string): Promise<JWTPayload> {
     let payload: JWTPayload;
     try {
       // Two overloads of jwtVerify (a key, or a function that picks one); both are the same at run time.
@@ -68,7 +83,7 @@ export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
     // jose bounds the time since iat; a token that says it lives longer than allowed is refused even while young.
     if (payload.exp! - payload.iat! > settings.maxAgeSeconds + settings.clockToleranceSeconds) throw refused('too_long_lived');
     return payload;
-  };
+  }
 }
 
 function expired(error: unknown): AppError {

@@ -23,6 +23,8 @@ export type RoutesFactory = (app: ModuleRouter, deps: never) => void | Promise<v
 export interface ModuleDefinition<C extends Contract = Contract> {
   /** kebab-case; also the name of the module's schema (with `_`) and the prefix of its role. */
   readonly name: string;
+  /** What the module is for, in a sentence or two: shown in docs/modules.md and on the console's module map. */
+  readonly description?: string;
   /** Teams or people who review changes to the module (used for CODEOWNERS). */
   readonly owners: readonly string[];
   /**
@@ -37,6 +39,12 @@ export interface ModuleDefinition<C extends Contract = Contract> {
   /** The module's private registrations, by container name (`productsRepository`). */
   readonly register?: Readonly<Record<string, Factory>>;
   readonly routes?: RoutesFactory;
+  /**
+   * The routes resolve request-scoped dependencies through `request.diScope` (@fastify/awilix): a child scope of the
+   * app container is made for each of the module's requests and disposed after the response. Off by default, since a
+   * scope per request costs every request something; only request context (the caller, the request id) belongs there.
+   */
+  readonly requestScope?: boolean;
   /**
    * Events of other modules (or its own) this module reacts to. Subscribing to another module requires declaring it
    * in `dependsOn`. Created with `subscribe(Event, makeHandler)`.

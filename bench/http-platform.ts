@@ -1,0 +1,278 @@
+// The platform-overhead phase of `npm run bench:http` (issue 13): what a request costs in Seams against what it costs
+// in bare fastify + pg, all servers up at once and measured in alternating rounds, so each ratio comes from windows
+// seconds apart on the same machine. Then the app's memory under load and its start time.
+//
+//   servers   bare        bench/http-bare-server.ts: fastify + pg, no logger, DI, roles or tracing (BARE_ORDERS=1: it
+//                         also serves GET /orders/:id with @fastify/jwt's request.jwtVerify() and the module's two
+//                         statements: the "bare + JWT verify" baseline of the authenticated read)
+//             bare+otel   the same with the standard OpenTelemetry setup preloaded (bench/http-otel-standard.ts):
+//                         NodeSDK, http + pg + @fastify/otel instrumentations at their defaults, OTLP/HTTP export
+//             seams       `node --import src/telemetry.ts src/main.ts`, all modules, OTEL_SDK_DISABLED=true
+//             seams+trace the same with the SDK on, always_on sampling, every span exported over OTLP/HTTP
+//                         All traced servers export to one local receiver (bench/http-otlp-receiver.ts).
+//   rounds    PLATFORM_ROUNDS rounds; in each, every (server, endpoint) window once, the order rotated each round:
+//             GET /catalog/products/:id on all four, GET /orders/:id (a customer's token, their own order) on bare and
+//             seams. Each window PLATFORM_WARMUP s then PLATFORM_SECS s, CONNECTIONS connections, closed loop.
+//             Ratios per round, then their median:
+//               read, tracing off:   seams / bare            target >= 0.90
+//               authenticated read:  seams / bare (+JWT)     target >= 0.85
+//               read, tracing on:    seams+trace / seams     target >= 0.85
+//               the peers:           bare+otel / bare, seams+trace / bare+otel
+//   memory    a fresh Seams as `npm start` runs it (SDK on, always_on, exporting): RSS when ready, after MEMORY_SECS
+//             (60) of reads, then over MIXED_SECS (300) of reads (closed loop) and orders (MIXED_ORDER_RATE/s, open
+//             loop) at once, printed every minute. Targets: <= 150 MB after the reads; flat over the mixed load (the
+//             last minute's reading within 10 % of the first minute's).
+//   start     START_RUNS starts of the same app on its already migrated database (warm): spawn to the first 200 of
+//             /health/ready, polled every 5 ms. Target <= 1.5 s on the machine's PostgreSQL (run with DATABASE_URL).
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readFileSync } from 'node:fs';
+import { cpuMs, f0, f1, f2, freePort, load, median, startChild, table, type ChildServer, type LoadOptions, type LoadResult } from './http-support.ts';
+
+const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
+const CFG = {
+  rounds: Number(env('PLATFORM_ROUNDS', '3')),
+  secs: Number(env('PLATFORM_SECS', '8')),
+  warmup: Number(env('PLATFORM_WARMUP', '2')),
+  memorySecs: Number(env('MEMORY_SECS', '60')),
+  mixedSecs: Number(env('MIXED_SECS', '300')),
+  mixedOrderRate: Number(env('MIXED_ORDER_RATE', '50')),
+  startRuns: Number(env('START_RUNS', '3')),
+};
+
+export interface PlatformOptions {
+  readonly root: string;
+  readonly dbUrl: string;
+  readonly connections: number;
+  readonly adminToken: string;
+  readonly customerToken: (subject: string) => string;
+  /** The JWT secret the apps and the bare server share. */
+  readonly secret: string;
+  readonly startApp: (label: string, nodeArgs: string[], env: Record<string, string>, pollMs?: number) => Promise<ChildServer>;
+  readonly startBare: (label: string, nodeArgs: string[], env: Record<string, string>) => Promise<ChildServer>;
+}
+
+type Endpoint = 'read' | 'order';
+interface Window extends LoadResult {
+  readonly serverUs: number;
+  readonly load1: number;
+}
+
+export interface PlatformResult {
+  readonly windows: Record<string, Window[]>;
+  readonly ratios: Record<string, number[]>;
+  readonly memory: { readyMb: number; afterReadsMb: number; mixed: Array<{ atSecs: number; rssMb: number }> };
+  readonly startMs: number[];
+}
+
+const rssMb = (pid: number): number => {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+    return line ? Number(line.split(/\s+/)[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+};
+
+async function api(base: string, method: string, url: string, token: string | undefined, body?: unknown): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
+  const response = await fetch(base + url, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, text, json };
+}
+
+async function must(what: string, call: Promise<{ status: number; text: string; json: Record<string, unknown> }>): Promise<Record<string, unknown>> {
+  const result = await call;
+  if (result.status >= 300) throw new Error(`${what}: ${result.status} ${result.text}`);
+  return result.json;
+}
+
+export async function platformPhase(options: PlatformOptions): Promise<PlatformResult> {
+  const say = (message: string) => console.error(`[platform] ${message}`);
+  const receiverPort = await freePort();
+  const receiver = await startChild({ name: 'otlp-receiver', args: [path.join(options.root, 'bench/http-otlp-receiver.ts')], env: { PORT: String(receiverPort) }, port: receiverPort, readyPath: '/health' });
+  const telemetry = ['--import', path.join(options.root, 'src/telemetry.ts')];
+  const traced = { OTEL_SDK_DISABLED: 'false', OTEL_TRACES_SAMPLER: 'always_on', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
+  const servers: ChildServer[] = [receiver];
+  const result: PlatformResult = { windows: {}, ratios: {}, memory: { readyMb: NaN, afterReadsMb: NaN, mixed: [] }, startMs: [] };
+  try {
+    // ---- start: warm starts of the app alone, before anything else runs (the database is migrated already).
+    for (let run = 0; run < CFG.startRuns; run++) {
+      const app = await options.startApp('app-start', telemetry, { OTEL_SDK_DISABLED: 'true' }, 5);
+      result.startMs.push(app.readyMs);
+      await app.stop();
+    }
+    say(`warm start to ready: ${result.startMs.map((ms) => `${f0(ms)} ms`).join(', ')}`);
+
+    // ---- rounds
+    const seams = await options.startApp('seams', telemetry, { OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+    servers.push(seams);
+    const seamsTraced = await options.startApp('seams-traced', telemetry, { ...traced, OTEL_SERVICE_NAME: 'seams-bench-traced' });
+    servers.push(seamsTraced);
+    const bare = await options.startBare('bare', [], { BARE_ORDERS: '1', JWT_SECRET: options.secret });
+    servers.push(bare);
+    const bareOtel = await options.startBare('bare-otel', ['--import', path.join(options.root, 'bench/http-otel-standard.ts')], { ...traced, OTEL_SERVICE_NAME: 'bench-bare-otel' });
+    servers.push(bareOtel);
+
+    const product = await must('creating the product', api(seams.url, 'POST', '/catalog/products', options.adminToken, { sku: 'bench-platform-read', name: 'Benchmark product', priceCents: 1234, currency: 'EUR' }));
+    await must('setting stock', api(seams.url, 'PUT', `/inventory/items/${String(product.id)}`, options.adminToken, { onHand: 1_000_000_000 }));
+    const readPath = `/catalog/products/${String(product.id)}`;
+    const customer = 'bench-platform-customer';
+    const customerToken = options.customerToken(customer);
+    const order = await must('placing the order to read', api(seams.url, 'POST', '/orders', customerToken, { lines: [{ productId: product.id, quantity: 1 }] }));
+    const orderPath = `/orders/${String(order.id)}`;
+    // Settled first, so every server reads the same answer.
+    for (let i = 0; i < 200 && (await api(seams.url, 'GET', orderPath, customerToken)).json.status === 'pending'; i++) await sleep(50);
+
+    const targets: Array<{ key: string; server: ChildServer; endpoint: Endpoint }> = [
+      { key: 'bare read', server: bare, endpoint: 'read' },
+      { key: 'bare+otel read', server: bareOtel, endpoint: 'read' },
+      { key: 'seams read', server: seams, endpoint: 'read' },
+      { key: 'seams+trace read', server: seamsTraced, endpoint: 'read' },
+      { key: 'bare+jwt order', server: bare, endpoint: 'order' },
+      { key: 'seams order', server: seams, endpoint: 'order' },
+    ];
+    const requestOf = (endpoint: Endpoint): Pick<LoadOptions, 'headers'> & { path: string } =>
+      endpoint === 'read' ? { path: readPath } : { path: orderPath, headers: { authorization: `Bearer ${customerToken}` } };
+    // The same answer from every server of an endpoint, or the comparison means nothing.
+    const reference: Partial<Record<Endpoint, string>> = {};
+    for (const target of targets) {
+      const { path: url, headers } = requestOf(target.endpoint);
+      const answer = await api(target.server.url, 'GET', url, headers ? customerToken : undefined);
+      reference[target.endpoint] ??= answer.text;
+      if (answer.status !== 200 || answer.text !== reference[target.endpoint]) throw new Error(`${target.key} answers ${answer.status} ${answer.text}, expected ${reference[target.endpoint]}`);
+      result.windows[target.key] = [];
+    }
+    say(`servers: ${targets.map((t) => `${t.key} pid ${t.server.pid}`).join(', ')}; receiver pid ${receiver.pid}`);
+
+    for (let round = 0; round < CFG.rounds; round++) {
+      const shift = round % targets.length;
+      const order = [...targets.slice(shift), ...targets.slice(0, shift)];
+      if (round % 2 === 1) order.reverse();
+      for (const target of order) {
+        const { path: url, headers } = requestOf(target.endpoint);
+        const options_ = { url: target.server.url + url, connections: options.connections, ...(headers ? { headers } : {}) };
+        await load({ ...options_, duration: CFG.warmup });
+        const before = cpuMs(target.server.pid);
+        const measured = await load({ ...options_, duration: CFG.secs });
+        const after = cpuMs(target.server.pid);
+        const window: Window = { ...measured, serverUs: before === undefined || after === undefined ? NaN : ((after - before) * 1000) / measured.ok, load1: os.loadavg()[0]! };
+        result.windows[target.key]!.push(window);
+        say(`round ${round + 1}/${CFG.rounds} ${target.key}: ${f0(window.rps)} req/s, p99 ${f1(window.p99)} ms, server CPU ${f0(window.serverUs)} us/req, load ${f1(window.load1)}${window.failed ? `, ${window.failed} FAILED` : ''}`);
+      }
+      const rps = (key: string) => result.windows[key]![round]!.rps;
+      const ratios: Record<string, number> = {
+        'read, tracing off: seams / bare': rps('seams read') / rps('bare read'),
+        'authenticated read: seams / bare + JWT verify': rps('seams order') / rps('bare+jwt order'),
+        'read, tracing on: seams+trace / seams': rps('seams+trace read') / rps('seams read'),
+        'peer: bare + standard OTel / bare': rps('bare+otel read') / rps('bare read'),
+        'seams+trace / bare + standard OTel': rps('seams+trace read') / rps('bare+otel read'),
+      };
+      for (const [name, value] of Object.entries(ratios)) (result.ratios[name] ??= []).push(value);
+    }
+    const stats = (await (await fetch(`${receiver.url}/stats`)).json()) as { spans: number; serviceNames: string[] };
+    for (const server of [seams, seamsTraced, bare, bareOtel]) await server.stop();
+
+    printRounds(result, stats);
+
+    // ---- memory: a fresh app as `npm start` runs it in production (tracing on, exporting).
+    const app = await options.startApp('seams-memory', telemetry, { ...traced, OTEL_SERVICE_NAME: 'seams-bench-memory' });
+    servers.push(app);
+    await sleep(1000);
+    result.memory.readyMb = rssMb(app.pid);
+    say(`memory: RSS ${f1(result.memory.readyMb)} MB when ready; ${CFG.memorySecs} s of reads`);
+    await load({ url: app.url + readPath, connections: options.connections, duration: CFG.memorySecs });
+    result.memory.afterReadsMb = rssMb(app.pid);
+    say(`memory: RSS ${f1(result.memory.afterReadsMb)} MB after ${CFG.memorySecs} s of reads; ${CFG.mixedSecs} s of reads and ${CFG.mixedOrderRate} orders/s`);
+    if (CFG.mixedSecs > 0) {
+      const headers = { authorization: `Bearer ${customerToken}`, 'content-type': 'application/json' };
+      const startedAt = performance.now();
+      result.memory.mixed.push({ atSecs: 0, rssMb: rssMb(app.pid) });
+      const sampler = setInterval(() => {
+        const atSecs = Math.round((performance.now() - startedAt) / 1000);
+        result.memory.mixed.push({ atSecs, rssMb: rssMb(app.pid) });
+        say(`memory: RSS ${f1(result.memory.mixed.at(-1)!.rssMb)} MB at ${atSecs} s of the mixed load`);
+      }, 60_000);
+      try {
+        await Promise.all([
+          load({ url: app.url + readPath, connections: Math.max(1, options.connections - 4), duration: CFG.mixedSecs }),
+          load({
+            url: `${app.url}/orders`,
+            connections: 4,
+            duration: CFG.mixedSecs,
+            overallRate: CFG.mixedOrderRate,
+            requests: [{ method: 'POST', path: '/orders', headers, body: JSON.stringify({ lines: [{ productId: product.id, quantity: 1 }] }) }],
+          }),
+        ]);
+      } finally {
+        clearInterval(sampler);
+      }
+      const atSecs = Math.round((performance.now() - startedAt) / 1000);
+      if (result.memory.mixed.at(-1)!.atSecs < atSecs - 5) result.memory.mixed.push({ atSecs, rssMb: rssMb(app.pid) });
+    }
+    await app.stop();
+    printMemoryAndStart(result);
+    return result;
+  } finally {
+    await Promise.all(servers.map((server) => server.stop()));
+  }
+}
+
+function printRounds(result: PlatformResult, spans: { spans: number; serviceNames: string[] }): void {
+  console.log(`\nPlatform overhead: all servers up, ${CFG.rounds} alternating rounds, ${CFG.secs} s per window after ${CFG.warmup} s warm-up`);
+  console.log(
+    table(
+      ['server, endpoint', 'req/s (median)', 'p99 ms', 'server CPU us/req', 'req/s per round', 'load 1m per round'],
+      Object.entries(result.windows).map(([key, windows]) => [
+        key,
+        f0(median(windows.map((w) => w.rps))),
+        f1(median(windows.map((w) => w.p99))),
+        f0(median(windows.map((w) => w.serverUs))),
+        windows.map((w) => f0(w.rps)).join(' / '),
+        windows.map((w) => f1(w.load1)).join(' / '),
+      ]),
+    ),
+  );
+  const targets: Record<string, number> = {
+    'read, tracing off: seams / bare': 0.9,
+    'authenticated read: seams / bare + JWT verify': 0.85,
+    'read, tracing on: seams+trace / seams': 0.85,
+  };
+  console.log('');
+  console.log(
+    table(
+      ['ratio', 'median', 'per round', 'target', 'verdict'],
+      Object.entries(result.ratios).map(([name, values]) => {
+        const target = targets[name];
+        const m = median(values);
+        return [name, f2(m), values.map(f2).join(' / '), target === undefined ? '-' : `>= ${target}`, target === undefined ? '-' : m >= target ? 'met' : 'missed'];
+      }),
+    ),
+  );
+  console.log(`spans received from the traced servers (both export to one receiver): ${f0(spans.spans)}`);
+}
+
+function printMemoryAndStart(result: PlatformResult): void {
+  const { memory } = result;
+  console.log(`\nMemory (RSS) of the app as npm start runs it (tracing on, exporting):`);
+  console.log(`  when ready ${f1(memory.readyMb)} MB; after ${CFG.memorySecs} s of reads ${f1(memory.afterReadsMb)} MB (target <= 150): ${memory.afterReadsMb <= 150 ? 'met' : 'missed'}`);
+  if (memory.mixed.length > 1) {
+    const first = memory.mixed.find((m) => m.atSecs >= 55) ?? memory.mixed[0]!;
+    const last = memory.mixed.at(-1)!;
+    const growth = last.rssMb / first.rssMb - 1;
+    console.log(`  mixed load (reads + ${CFG.mixedOrderRate} orders/s): ${memory.mixed.map((m) => `${m.atSecs} s ${f1(m.rssMb)} MB`).join(', ')}`);
+    console.log(`  from ${first.atSecs} s to ${last.atSecs} s: ${growth >= 0 ? '+' : ''}${f1(growth * 100)} % (flat: within 10 %): ${growth <= 0.1 ? 'met' : 'missed'}`);
+  }
+  const start = median(result.startMs);
+  console.log(`\nStart to ready, warm (migrated database), median of ${result.startMs.length}: ${f0(start)} ms (${result.startMs.map(f0).join(', ')}) (target <= 1500): ${start <= 1500 ? 'met' : 'missed'}`);
+}
