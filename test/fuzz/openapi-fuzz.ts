@@ -30,7 +30,7 @@ export interface FuzzRequest {
 }
 
 /** 503 codes the app answers on purpose: a dependency that is away, said so. Anything else 5xx is a bug. */
-const DELIBERATE_503 = new Set(['DATABASE_UNAVAILABLE', 'NOT_READY', 'MODULE_UNAVAILABLE', 'IDENTITY_PROVIDER_UNAVAILABLE']);
+const DELIBERATE_503 = new Set(['DATABASE_UNAVAILABLE', 'NOT_READY', 'MODULE_UNAVAILABLE', 'IDENTITY_PROVIDER_UNAVAILABLE', 'CONSOLE_NOT_BUILT']);
 
 /** Every operation in the app's OpenAPI document. */
 export async function operationsOf(app: ModuleRouter): Promise<Operation[]> {
