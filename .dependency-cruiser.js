@@ -14,8 +14,11 @@ import { readManifests } from './scripts/boundaries-manifests.ts';
 /** @import { IConfiguration, IForbiddenRuleType } from 'dependency-cruiser' */
 /** @import { ManifestFacts } from './scripts/boundaries-manifests.ts' */
 
-/** Test code: the test/ folder and every `*.test.ts` beside the code. */
-const TEST_CODE = ['^test/', '\\.test\\.ts$'];
+/**
+ * Test code: the test/ folder, every `*.test.ts` beside the code, and the test harness module authors import
+ * (`#testing`: src/testing.ts and src/platform/testing/), which production code must never reach.
+ */
+const TEST_CODE = ['^test/', '\\.test\\.ts$', '^src/testing\\.ts$', '^src/platform/testing/'];
 
 /** Where the process starts: everything in production must be reachable from one of these (see `no-orphans`). */
 const ENTRY_POINTS = ['^src/main\\.ts$', '^src/telemetry\\.ts$', '^src/binary\\.ts$', '^scripts/'];

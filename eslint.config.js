@@ -15,8 +15,8 @@ export default tseslint.config(
     },
   },
   {
-    // Process entry points and test/bench tooling are where the environment is read.
-    files: ['src/main.ts', 'src/telemetry.ts', 'src/binary.ts', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
+    // Process entry points and test/bench tooling (the harness included) are where the environment is read.
+    files: ['src/main.ts', 'src/telemetry.ts', 'src/binary.ts', 'src/testing.ts', 'src/platform/testing/**', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -216,28 +216,18 @@ export function make${n.pascal}Api({ examplesRepository }: { examplesRepository:
 `;
 
 const apiTest = (n: ModuleNames) => `import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
-import type { ${n.pascal}Api } from '../contract.ts';
+import { expect, it } from 'vitest';
+import { useModule } from '#testing';
 
-let app: ModuleRouter;
-let ${n.camel}Api: ${n.pascal}Api;
-beforeAll(async () => {
-  app = await buildTestApp();
-  ${n.camel}Api = app.diContainer.resolve<${n.pascal}Api>('${n.name}/api');
-});
-afterAll(async () => {
-  await app.close();
-});
+// The module booted alone, on a database of its own, with a stub of each module it depends on: see docs/testing.md
+// (scripting stubs, injecting their events, waiting for what follows with a scenario).
+const ${n.camel} = useModule('${n.name}', { dependencies: 'stubbed' });
 
 it('getExamples returns the examples asked for, once each, and lists unknown ids as missing', async () => {
-  const created = await app.inject({ method: 'POST', url: '/${n.name}/examples', headers: tokens(app).admin, payload: { name: 'First' } });
-  expect(created.statusCode, created.body).toBe(201);
-  const example = created.json<{ id: string }>();
+  const example = await ${n.camel}.deps.createExample({ name: 'First' });
   const unknown = randomUUID();
 
-  const result = await ${n.camel}Api.getExamples({ ids: [example.id, unknown, example.id] });
+  const result = await ${n.camel}.api.getExamples({ ids: [example.id, unknown, example.id] });
 
   expect(result).toEqual({ examples: [{ id: example.id, name: 'First' }], missing: [unknown] });
 });
@@ -290,18 +280,15 @@ function toBody(example: Example) {
 `;
 
 const routesTest = (n: ModuleNames) => `import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useModule } from '#testing';
+import { tokens } from '../../../test/support/test-app.ts';
 
-let app: ModuleRouter;
+// The harness owns the lifecycle (docs/testing.md): the handle is the app (\`app.inject\`) once it is built.
+const app = useModule('${n.name}', { dependencies: 'stubbed' });
 let admin: { authorization: string };
-beforeAll(async () => {
-  app = await buildTestApp();
+beforeAll(() => {
   admin = tokens(app).admin;
-});
-afterAll(async () => {
-  await app.close();
 });
 
 describe('POST /${n.name}/examples', () => {

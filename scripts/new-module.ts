@@ -159,7 +159,7 @@ function generatorScripts(root: string): string[] {
 function nextSteps(module: ModuleNames, files: readonly string[], root: string, ownerGiven: boolean): string {
   const generators = generatorScripts(root);
   const steps = [
-    `Add it to src/modules.ts:\n       import { ${module.camel}Module } from '../modules/${module.name}/index.ts';\n     and put ${module.camel}Module in the modules list.`,
+    `Add it to src/modules.ts:\n       import { ${module.camel}Module } from '../modules/${module.name}/index.ts';\n     and add it to moduleByName: '${module.name}': ${module.camel}Module,`,
     ...(generators.length > 0 ? [`Regenerate what comes from the manifests:\n${generators.map((script) => `       npm run ${script}`).join('\n')}`] : []),
     `Check and test it:\n       npm run check\n       npm test -- modules/${module.name}`,
   ];

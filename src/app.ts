@@ -1,5 +1,7 @@
 import path from 'node:path';
+import type { Kysely } from 'kysely';
 import { fileURLToPath } from 'node:url';
+import { systemClock, type Clock } from '#platform/clock.ts';
 import { ConfigError, type Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import { placeModules } from '#platform/db/database-placement.ts';
@@ -10,6 +12,8 @@ import { createHttpServer } from '#platform/http/http-server.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { serveContracts } from '#platform/modules/contract-server.ts';
+import { handlerName, key } from '#platform/modules/module-container.ts';
+import type { EventHandler } from '#platform/events/subscription.ts';
 import { resolveTopology } from '#platform/modules/topology.ts';
 import { createAppMetrics } from '#platform/telemetry/app-metrics.ts';
 import { installedTraceBuffer, type TraceSource } from '#platform/telemetry/trace-buffer.ts';
@@ -42,6 +46,31 @@ export interface AppOptions {
   readonly consoleSignInCode?: SignInCode;
   /** Where the console reads traces; defaults to the trace buffer the SDK was started with, if any. */
   readonly traces?: TraceSource;
+  /** What every module's `clock` reads and what decides when events due later are due; tests pass a test clock. */
+  readonly clock?: Clock;
+}
+
+/** What the test harness (src/platform/testing) reaches in a built app besides its HTTP surface. */
+export interface AppParts {
+  readonly bus: EventBus;
+  readonly clock: Clock;
+  /** The modules running here. */
+  readonly local: readonly AnyModule[];
+  /** A local module's view of the container: its registrations, platform services and declared APIs. */
+  readonly viewOf: (module: string) => Record<string, unknown>;
+  /** The platform's connection to the database a local module lives in (reads every module's event tables). */
+  readonly platformDbOf: (module: string) => Kysely<unknown>;
+  /** The handler a local module's subscription runs, as the bus gets it. */
+  readonly handlerOf: (module: string, subscription: string) => EventHandler;
+}
+
+const partsOfApp = new WeakMap<ModuleRouter, AppParts>();
+
+/** The parts of an app built by {@link buildApp}, for the test harness. */
+export function appParts(app: ModuleRouter): AppParts {
+  const parts = partsOfApp.get(app);
+  if (!parts) throw new Error('appParts: this app was not built by buildApp');
+  return parts;
 }
 
 /**
@@ -52,6 +81,7 @@ export interface AppOptions {
  */
 export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
   if (!config.jwtSecret && !config.jwt.jwksUrl) throw new ConfigError(['JWT_SECRET is not set (nor JWT_JWKS_URL): expected a string of at least 32 characters']);
   const { topology, placement, sharesLog } = placeLocalModules(options);
   const local = topology.local;
@@ -78,10 +108,18 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     await metrics.shutdown();
   });
 
-  const { container, viewOf, calls } = await wireModules(app, { topology, databases, config, logger, metrics });
+  const { container, viewOf, calls } = await wireModules(app, { topology, databases, config, logger, metrics, clock });
   await serveContracts(app, container, local, config.serviceToken);
-  const bus = await startEventDelivery(app, { local, all: options.modules, databases, container, eventTopology, adminUrl: options.databaseUrl, config, logger, metrics });
+  const bus = await startEventDelivery(app, { local, all: options.modules, databases, container, eventTopology, adminUrl: options.databaseUrl, config, logger, metrics, clock });
   delivery.bus = bus;
+  partsOfApp.set(app, {
+    bus,
+    clock,
+    local,
+    viewOf,
+    platformDbOf: (module) => databases.platform.get(databases.placement.urlOf(module))!,
+    handlerOf: (module, subscription) => container.resolve<EventHandler>(key(module, handlerName(subscription))),
+  });
   operationsRoutes(app, { local, databases, bus, eventTopology, config, logger, metrics });
   const routeOwners = new RouteOwners();
   await moduleRoutes(app, local, viewOf, container, routeOwners);

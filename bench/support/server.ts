@@ -124,12 +124,18 @@ async function dropLeftovers(admin: <T>(run: (client: pg.Client) => Promise<T>) 
 }
 
 /** Server facts worth printing next to the numbers. */
-export async function describeServer(url: string): Promise<{ version: string; fsync: string; synchronousCommit: string }> {
+export async function describeServer(url: string): Promise<{ version: string; fsync: string; synchronousCommit: string; dataDirectory: string }> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const show = async (name: string) => (await client.query<Record<string, string>>(`show ${name}`)).rows[0]![name]!;
-    return { version: await show('server_version'), fsync: await show('fsync'), synchronousCommit: await show('synchronous_commit') };
+    return {
+      version: await show('server_version'),
+      fsync: await show('fsync'),
+      synchronousCommit: await show('synchronous_commit'),
+      // Its postmaster.pid names the server's process: the benchmark counts the server's CPU when it is on this machine.
+      dataDirectory: await show('data_directory'),
+    };
   } finally {
     await client.end();
   }

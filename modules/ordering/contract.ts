@@ -9,7 +9,8 @@ export const OrderLine = Type.Object({
   unitPriceCents: Type.Integer({ minimum: 0 }),
 });
 
-export const CancellationReason = Type.Union([Type.Literal('out_of_stock'), Type.Literal('payment_declined')]);
+/** `expired`: still pending ORDER_PENDING_TIMEOUT_MS after it was placed (payments never answered). */
+export const CancellationReason = Type.Union([Type.Literal('out_of_stock'), Type.Literal('payment_declined'), Type.Literal('expired')]);
 
 /**
  * v1 of OrderPlaced, which ordering published before v2. Still declared because subscribers take it (inventory) and

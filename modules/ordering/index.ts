@@ -3,9 +3,11 @@ import { makeGetOrder } from './application/get-order.ts';
 import { makeOrderProcess } from './application/order-process.ts';
 import { makePlaceOrder } from './application/place-order.ts';
 import { makeOrderMetrics } from './application/order-metrics.ts';
+import { makeOrderExpiry } from './application/order-expiry.ts';
 import { orderingContract } from './contract.ts';
 import { onInventoryStockRejected } from './events/on-inventory-stock-rejected.ts';
 import { onInventoryStockReserved } from './events/on-inventory-stock-reserved.ts';
+import { onOrderingOrderExpiryDue } from './events/on-ordering-order-expiry-due.ts';
 import { onPaymentsPaymentCaptured } from './events/on-payments-payment-captured.ts';
 import { onPaymentsPaymentDeclined } from './events/on-payments-payment-declined.ts';
 import { ordersRoutes } from './http/orders-routes.ts';
@@ -31,7 +33,9 @@ export const orderingModule = defineModule({
     getOrder: makeGetOrder,
     orderProcess: makeOrderProcess,
     orderMetrics: makeOrderMetrics,
+    orderExpiry: makeOrderExpiry,
   },
   routes: ordersRoutes,
-  subscriptions: [onInventoryStockReserved, onInventoryStockRejected, onPaymentsPaymentCaptured, onPaymentsPaymentDeclined],
+  // The last: the deadline ordering sets itself when it places an order (ORDER_PENDING_TIMEOUT_MS).
+  subscriptions: [onInventoryStockReserved, onInventoryStockRejected, onPaymentsPaymentCaptured, onPaymentsPaymentDeclined, onOrderingOrderExpiryDue],
 });

@@ -1,4 +1,5 @@
 import type { AwilixContainer } from 'awilix';
+import { moduleClock, type Clock } from '#platform/clock.ts';
 import type { Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import { createPublisher } from '#platform/events/publisher.ts';
@@ -26,22 +27,26 @@ export interface WiredModules {
  */
 export async function wireModules(
   app: ModuleRouter,
-  options: { topology: Topology; databases: AppDatabases; config: Config; logger: Logger; metrics: AppMetrics },
+  options: { topology: Topology; databases: AppDatabases; config: Config; logger: Logger; metrics: AppMetrics; clock: Clock },
 ): Promise<WiredModules> {
-  const { topology, databases, config, logger, metrics } = options;
+  const { topology, databases, config, logger, metrics, clock } = options;
   const container = createAppContainer();
   // The container is the app's, not a request's: no scope per request here. @fastify/awilix, which makes one in an
   // onRequest hook, is registered only around the routes of modules that ask for it (src/app/routes.ts); no shop
   // route does, and the scope cost a cheap read about 5 % (docs/benchmarks-history.md, finding 4).
   app.decorate('diContainer', container);
   app.addHook('onClose', () => container.dispose());
-  const { viewOf, calls } = registerModules(container, topology.local, (module: AnyModule) => ({
-    db: databases.ofModule.get(module.name),
-    logger: logger.child({ module: module.name }),
-    config,
-    events: createPublisher(module.name, currentTraceCarrier),
-    metrics: metrics.meter(`seams.${module.name}`),
-  }), createRemoteApis(topology.remote, { serviceToken: config.serviceToken, ...config.remote, logger }));
+  const { viewOf, calls } = registerModules(container, topology.local, (module: AnyModule) => {
+    const events = createPublisher(module.name, currentTraceCarrier);
+    return {
+      db: databases.ofModule.get(module.name),
+      logger: logger.child({ module: module.name }),
+      config,
+      events,
+      metrics: metrics.meter(`seams.${module.name}`),
+      clock: moduleClock(clock, events),
+    };
+  }, createRemoteApis(topology.remote, { serviceToken: config.serviceToken, ...config.remote, logger }));
   resolveAll(container, topology.local);
   assertNoSyncCycle(calls);
   return { container, viewOf, calls };

@@ -1,4 +1,5 @@
 import type { AwilixContainer } from 'awilix';
+import type { Clock } from '#platform/clock.ts';
 import type { Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
 import type { EventBus } from '#platform/events/event-bus.ts';
@@ -29,6 +30,7 @@ export async function startEventDelivery(
     config: Config;
     logger: Logger;
     metrics: AppMetrics;
+    clock: Clock;
   },
 ): Promise<EventBus> {
   const { config, databases, container } = options;
@@ -49,6 +51,7 @@ export async function startEventDelivery(
     natsPartitions: config.events.natsPartitions,
     retentionMs: config.events.retentionMs,
     availability: databases.availability,
+    clock: options.clock,
   });
   app.addHook('onReady', () => bus.start());
   return bus;

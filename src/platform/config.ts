@@ -178,6 +178,13 @@ export const ConfigSchema = Type.Object({
     description:
       'Partitions of each event\'s NATS subjects, by key: a receiver per partition and subscription stores in parallel, keeping per-key order. The same value in every process; change it only once the receivers have caught up.',
   }),
+  ORDER_PENDING_TIMEOUT_MS: Type.Integer({
+    minimum: 1000,
+    maximum: 30 * 86_400_000,
+    default: 900_000,
+    description:
+      'An order still pending this long after it was placed (payments never answered: down, or extracted and unreachable) is cancelled with the reason `expired`, and its stock released.',
+  }),
   EVENTS_RETENTION_HOURS: Type.Number({ minimum: 0, maximum: 8760, default: 168, description: 'How long handled events stay in outboxes and inboxes.' }),
   OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(
     Type.String({ pattern: '^https?://', description: 'OTLP/HTTP collector base URL (e.g. http://127.0.0.1:4318). Set: traces and metrics are exported there.' }),
@@ -258,6 +265,8 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** The console's link out to a tracing backend, with `{traceId}` in it. */
   readonly consoleTraceUrl: string | undefined;
+  /** ORDER_PENDING_TIMEOUT_MS: when a pending order expires. */
+  readonly orderPendingTimeoutMs: number;
   readonly otel: { readonly endpoint: string | undefined; readonly serviceName: string; readonly disabled: boolean };
   readonly events: {
     readonly maxAttempts: number;
@@ -346,6 +355,7 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, redisUrl: config.RATE_LIMIT_REDIS_URL, redisPrefix: config.RATE_LIMIT_REDIS_PREFIX },
     trustProxy: parseTrustProxy(config.TRUST_PROXY),
     consoleTraceUrl: config.CONSOLE_TRACE_URL,
+    orderPendingTimeoutMs: config.ORDER_PENDING_TIMEOUT_MS,
     otel: { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, disabled: config.OTEL_SDK_DISABLED === 'true' },
     events: {
       maxAttempts: config.EVENTS_MAX_ATTEMPTS,

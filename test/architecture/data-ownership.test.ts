@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sql, type Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp } from '../support/test-app.ts';
+import { expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { useApp } from '#testing';
 import { probeSystem } from '../support/probe-modules.ts';
 import { modules } from '../../src/modules.ts';
 
@@ -9,16 +8,9 @@ const catalogModule = modules.find((module) => module.name === 'catalog')!;
 
 // Catalog next to probe modules: the probe subscriber has a table catalog must not see, and vice versa.
 const probes = probeSystem('own', 1);
-let app: ModuleRouter;
-beforeAll(async () => {
-  app = await buildTestApp({ modules: [...probes.modules, catalogModule] });
-  await app.ready();
-});
-afterAll(async () => {
-  await app.close();
-});
+const app = useApp({ modules: [...probes.modules, catalogModule] });
 
-const dbOf = (module: string) => app.diContainer.resolve<Kysely<unknown>>(`${module}/db`);
+const dbOf = (module: string) => app.module(module).db<unknown>();
 const sink = probes.subscribers[0]!.replaceAll('-', '_');
 
 it("denies catalog's connection any read of another module's table", async () => {

@@ -86,15 +86,15 @@ async function copyProject(): Promise<string> {
   return copy;
 }
 
-/** Does what the generator's first step says: import the module in src/modules.ts and append it to the list. */
-function addToModuleList(root: string, importLine: string, moduleVariable: string): void {
+/** Does what the generator's first step says: import the module in src/modules.ts and add it to moduleByName. */
+function addToModuleList(root: string, importLine: string, moduleName: string, moduleVariable: string): void {
   const file = path.join(root, 'src/modules.ts');
   const source = readFileSync(file, 'utf8');
   const lastImport = [...source.matchAll(/^import .*;$/gm)].at(-1)!;
   const withImport = `${source.slice(0, lastImport.index + lastImport[0].length)}\n${importLine}${source.slice(lastImport.index + lastImport[0].length)}`;
-  const list = /(export const modules\b[^=]*=\s*\[)([^\]]*?)(,?\s*)\]/;
-  expect(withImport, 'src/modules.ts has no `export const modules = [...]` list').toMatch(list);
-  writeFileSync(file, withImport.replace(list, (_, head: string, items: string, tail: string) => `${head}${items}, ${moduleVariable}${tail}]`));
+  const list = /(export const moduleByName\b[^=]*=\s*\{)([^}]*?)(,?\s*)\}/;
+  expect(withImport, 'src/modules.ts has no `export const moduleByName = {...}` map').toMatch(list);
+  writeFileSync(file, withImport.replace(list, (_, head: string, items: string, tail: string) => `${head}${items}, '${moduleName}': ${moduleVariable}${tail}}`));
 }
 
 let copy: string | undefined;
@@ -125,7 +125,7 @@ it('creates a module that, once listed in src/modules.ts and the printed generat
   // Follow the printed steps, as a person would: the import line, then each `npm run <generator>` it lists.
   const importLine = created.stdout.match(/^\s*(import \{ loyaltyPointsModule \} from '\.\.\/modules\/loyalty-points\/index\.ts';)$/m)?.[1];
   expect(importLine, created.stdout).toBeDefined();
-  addToModuleList(copy, importLine!, 'loyaltyPointsModule');
+  addToModuleList(copy, importLine!, 'loyalty-points', 'loyaltyPointsModule');
   const generators = [...created.stdout.matchAll(/^\s+npm run (\S+)$/gm)].map((match) => match[1]!).filter((script) => script !== 'check');
   for (const script of generators) {
     const generated = await npm(['run', script]);

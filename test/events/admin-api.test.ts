@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { useApp } from '#testing';
 import type { Publisher } from '#platform/events/publisher.ts';
 import pg from 'pg';
-import { buildTestApp, testDatabaseUrl, tokens } from '../support/test-app.ts';
+import { tokens } from '../support/test-app.ts';
 import { probeSystem, type ProbeTables } from '../support/probe-modules.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -14,24 +14,19 @@ const refused = new Set<string>();
 const probes = probeSystem('adm', 2, (event, subscriber) => {
   if (subscriber.endsWith('sink1') && refused.has(event.payload.key)) throw new Error(`refusing ${event.payload.key}`);
 });
-let app: ModuleRouter;
+const app = useApp({
+  modules: probes.modules,
+  migrationsDir: probes.migrationsDir,
+  env: { EVENTS_MAX_ATTEMPTS: '2', EVENTS_RETRY_BASE_MS: '10', EVENTS_RETRY_MAX_MS: '20' },
+});
 let producerDb: Kysely<unknown>;
 let events: Publisher;
-const sink1 = () => app.diContainer.resolve<Kysely<ProbeTables>>(`${probes.subscribers[0]}/db`);
+const sink1 = () => app.module(probes.subscribers[0]!).db<ProbeTables>();
 
 beforeAll(async () => {
-  app = await buildTestApp({
-    modules: probes.modules,
-    migrationsDir: probes.migrationsDir,
-    env: { EVENTS_MAX_ATTEMPTS: '2', EVENTS_RETRY_BASE_MS: '10', EVENTS_RETRY_MAX_MS: '20' },
-  });
-  await app.ready();
   auth = tokens(app).admin;
-  producerDb = app.diContainer.resolve(`${probes.producer}/db`);
-  events = app.diContainer.resolve(`${probes.producer}/events`);
-});
-afterAll(async () => {
-  await app.close();
+  producerDb = app.module(probes.producer).db();
+  events = app.module(probes.producer).events;
 });
 
 const publish = (n: number, key: string) => producerDb.transaction().execute((trx) => events.publish(trx, probes.Pinged, { n, key }));
@@ -115,7 +110,7 @@ describe('admin API for events', () => {
 
   it('shows a lagging subscription as pending with the age of its oldest event, and caught up once it catches up', async () => {
     // Holding the subscription's lease from outside stands in for a slow or stuck consumer.
-    const holder = new pg.Client({ connectionString: testDatabaseUrl() });
+    const holder = new pg.Client({ connectionString: app.databaseUrl });
     await holder.connect();
     const lock = [`seams:${probes.subscribers[1]}:${probes.Pinged.name}`, 0];
     await holder.query('select pg_advisory_lock(hashtext($1), $2)', lock);

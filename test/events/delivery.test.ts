@@ -1,26 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { useApp } from '#testing';
 import type { Publisher } from '#platform/events/publisher.ts';
 import { EventPayloadError } from '#platform/events/event-definition.ts';
-import { buildTestApp } from '../support/test-app.ts';
 import { probeSystem, type ProbeTables } from '../support/probe-modules.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const probes = probeSystem('dlv', 2);
-let app: ModuleRouter;
+const app = useApp({ modules: probes.modules, migrationsDir: probes.migrationsDir });
 let producerDb: Kysely<unknown>;
 let events: Publisher;
-const sinkDb = (i: number) => app.diContainer.resolve<Kysely<ProbeTables>>(`${probes.subscribers[i]}/db`);
+const sinkDb = (i: number) => app.module(probes.subscribers[i]!).db<ProbeTables>();
 
 beforeAll(async () => {
-  app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir });
-  await app.ready();
-  producerDb = app.diContainer.resolve(`${probes.producer}/db`);
-  events = app.diContainer.resolve(`${probes.producer}/events`);
-});
-afterAll(async () => {
-  await app.close();
+  producerDb = app.module(probes.producer).db();
+  events = app.module(probes.producer).events;
 });
 
 async function effectsOf(i: number, key: string) {

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { useApp } from '#testing';
 import type { Publisher } from '#platform/events/publisher.ts';
-import { buildTestApp } from '../support/test-app.ts';
 import { probeSystem } from '../support/probe-modules.ts';
 import { ProbeView } from '../support/probe-views.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -15,20 +14,15 @@ import { waitFor } from '../support/wait-for.ts';
 const KEY_WITH_SMALLEST_HASH = 'p00018qnhc2';
 
 const probes = probeSystem('khash', 1);
-let app: ModuleRouter;
+const app = useApp({ modules: probes.modules, migrationsDir: probes.migrationsDir });
 let producerDb: Kysely<unknown>;
 let events: Publisher;
 let sink: ProbeView;
 
 beforeAll(async () => {
-  app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir });
-  await app.ready();
-  producerDb = app.diContainer.resolve(`${probes.producer}/db`);
-  events = app.diContainer.resolve(`${probes.producer}/events`);
-  sink = new ProbeView(app.diContainer.resolve(`${probes.subscribers[0]}/db`));
-});
-afterAll(async () => {
-  await app?.close();
+  producerDb = app.module(probes.producer).db();
+  events = app.module(probes.producer).events;
+  sink = new ProbeView(app.module(probes.subscribers[0]!).db());
 });
 
 it('delivers an event whose key hashes to the smallest int4, and the events after it', async () => {

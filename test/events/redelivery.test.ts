@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { useApp } from '#testing';
 import type { Publisher } from '#platform/events/publisher.ts';
-import { buildTestApp } from '../support/test-app.ts';
 import { probeSystem } from '../support/probe-modules.ts';
 import { OutboxView, ProbeView, sleep } from '../support/probe-views.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -21,22 +20,17 @@ const probes = probeSystem('redo', 2, (event, subscriber) => {
     throw new Error('first attempt fails');
   }
 });
-let app: ModuleRouter;
+const app = useApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { EVENTS_RETRY_BASE_MS: '20', EVENTS_RETRY_MAX_MS: '50' } });
 let producerDb: Kysely<unknown>;
 let events: Publisher;
 let sinks: ProbeView[];
 let outbox: OutboxView;
 
 beforeAll(async () => {
-  app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { EVENTS_RETRY_BASE_MS: '20', EVENTS_RETRY_MAX_MS: '50' } });
-  await app.ready();
-  producerDb = app.diContainer.resolve(`${probes.producer}/db`);
-  events = app.diContainer.resolve(`${probes.producer}/events`);
-  sinks = probes.subscribers.map((name) => new ProbeView(app.diContainer.resolve(`${name}/db`)));
+  producerDb = app.module(probes.producer).db();
+  events = app.module(probes.producer).events;
+  sinks = probes.subscribers.map((name) => new ProbeView(app.module(name).db()));
   outbox = new OutboxView(producerDb);
-});
-afterAll(async () => {
-  await app?.close();
 });
 
 const publish = (n: number, key: string, note?: string) =>

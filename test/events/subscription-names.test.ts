@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sql, type Kysely } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
 import { migrateEventTables } from '#platform/events/event-tables.ts';
-import { schemaName } from '#platform/db/database-names.ts';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp } from '../support/test-app.ts';
+import { isolatedDatabase } from '../support/test-app.ts';
 import { probeSystem } from '../support/probe-modules.ts';
 
 /**
@@ -13,30 +12,34 @@ import { probeSystem } from '../support/probe-modules.ts';
  */
 
 const probes = probeSystem('subnames', 1);
-const sink = probes.subscribers[0]!;
-let app: ModuleRouter;
+const schema = 'subnames_legacy';
+let database: { url: string; drop: () => Promise<void> };
 let db: Kysely<unknown>;
 
 beforeAll(async () => {
-  app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir });
-  await app.ready();
-  db = app.diContainer.resolve<Kysely<unknown>>(`${sink}/db`);
+  // A schema of the test's own, migrated only as far as a deployment before the rename: the migrations that came after
+  // 0003 must not have run yet, or kysely refuses to run 0003 out of order.
+  database = await isolatedDatabase();
+  db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 1, options: `-c search_path=${schema}` }) }) });
+  await sql`create schema ${sql.id(schema)}`.execute(db);
+  await migrateEventTables(db, schema, { upTo: '0002_nats_transport' });
 });
-afterAll(() => app.close());
+afterAll(async () => {
+  await db.destroy();
+  await database.drop();
+});
 
 it('renames subscriptions of the old default shape in cursors, inbox and dead letters, and leaves custom names alone', async () => {
   const old = `${probes.Pinged.name}@v1`;
   const id = crypto.randomUUID();
-  // As a deployment before the rename left them: the cursor under the old name (in place of today's) and a custom one.
-  await sql`delete from seams_subscription_cursors`.execute(db);
+  // As a deployment before the rename left them: the cursor under the old name and a custom one.
   await sql`insert into seams_subscription_cursors (subscription, partition, producer, cursor_xid, cursor_seq) values
             (${old}, 0, ${probes.producer}, '42', 7), ('my-own@v1-name', 0, ${probes.producer}, '0', 0)`.execute(db);
   await sql`insert into seams_inbox (subscription, event_id) values (${old}, ${id}::uuid)`.execute(db);
   await sql`insert into seams_parked (subscription, partition, event_id, name, version, payload, occurred_at, xid, seq, status)
             values (${old}, 0, ${id}::uuid, ${probes.Pinged.name}, 1, '{}'::jsonb, now(), '42', 7, 'dead')`.execute(db);
-  await sql`delete from seams_platform_migration where name = '0003_subscription_names_without_version'`.execute(db);
 
-  await migrateEventTables(db, schemaName(sink));
+  await migrateEventTables(db, schema);
 
   const names = async (table: string) => (await sql<{ subscription: string }>`select subscription from ${sql.table(table)} order by 1`.execute(db)).rows.map((row) => row.subscription);
   expect(await names('seams_subscription_cursors')).toEqual(['my-own@v1-name', probes.Pinged.name].sort());

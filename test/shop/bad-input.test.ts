@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, TEST_JWT_SECRET, tokens } from '../support/test-app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useApp } from '#testing';
+import { TEST_JWT_SECRET, tokens } from '../support/test-app.ts';
 import { shop } from '../support/shop.ts';
 
 /**
@@ -15,20 +15,16 @@ const MEDIA = [400, 415];
 const TOO_LARGE = [400, 413];
 const UNAUTHENTICATED = [401];
 
-let app: ModuleRouter;
+const app = useApp();
 let admin: { authorization: string };
 let customer: { authorization: string };
 let productId: string;
 let otherCurrencyProductId: string;
 beforeAll(async () => {
-  app = await buildTestApp();
   ({ admin, customer } = tokens(app));
   const s = shop(app);
   productId = (await s.productInStock(5)).id;
   otherCurrencyProductId = (await s.createProduct({ currency: 'USD' })).id;
-});
-afterAll(async () => {
-  await app.close();
 });
 
 type Who = 'admin' | 'customer' | 'nobody';

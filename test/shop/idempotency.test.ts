@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sql, type Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, tokens } from '../support/test-app.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { useApp } from '#testing';
+import { tokens } from '../support/test-app.ts';
 import { shop } from '../support/shop.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -10,19 +10,15 @@ import { waitFor } from '../support/wait-for.ts';
  * different order is refused; keys belong to their customer.
  */
 
-let app: ModuleRouter;
+const app = useApp();
 let s: ReturnType<typeof shop>;
 beforeAll(async () => {
-  app = await buildTestApp();
   s = shop(app);
-});
-afterAll(async () => {
-  await app.close();
 });
 
 /** Orders of a customer in ordering's own table: read-only, the write side's count. */
 async function ordersOf(customerId: string): Promise<string[]> {
-  const db = app.diContainer.resolve<Kysely<unknown>>('ordering/db');
+  const db = app.module('ordering').db<unknown>();
   const { rows } = await sql<{ id: string }>`select id from orders where customer_id = ${customerId}`.execute(db);
   return rows.map((row) => row.id);
 }

@@ -3,6 +3,9 @@ import { expect } from 'vitest';
 import type { ShopClient } from './shop-client.ts';
 import { tokens } from './test-app.ts';
 import { waitFor } from './wait-for.ts';
+import type { Scenario } from '#platform/testing/scenario.ts';
+import { useApp } from '#testing';
+import { PaymentRequested } from '../../modules/ordering/contract.ts';
 
 /**
  * The reference shop driven through its HTTP API only, for the end-to-end tests in test/shop. Every helper asserts
@@ -22,7 +25,7 @@ export interface OrderView {
   id: string;
   customerId: string;
   status: 'pending' | 'confirmed' | 'cancelled';
-  cancellationReason?: 'out_of_stock' | 'payment_declined';
+  cancellationReason?: 'out_of_stock' | 'payment_declined' | 'expired';
   lines: Array<{ productId: string; quantity: number; unitPriceCents: number }>;
   totalCents: number;
   currency: string;
@@ -135,4 +138,39 @@ export function matches(actual: unknown, expected: object): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The whole shop for this file's tests, on the harness (`useApp`), with the HTTP fixtures above bound to it once it
+ * is built: `const { harness, fixtures } = useShop()`, then `fixtures().productInStock(5)` inside a test.
+ */
+export function useShop(options: Parameters<typeof useApp>[0] = {}) {
+  const harness = useApp(options);
+  let bound: { app: unknown; fixtures: ReturnType<typeof shop> } | undefined;
+  const fixtures = () => {
+    if (bound?.app !== harness.app) bound = { app: harness.app, fixtures: shop(harness.app) };
+    return bound.fixtures;
+  };
+  return { harness, fixtures };
+}
+
+/** What {@link awaitingPayment} needs of a harness app: its HTTP surface and its scenarios. */
+interface ShopHarness {
+  readonly app: ShopClient;
+  readonly scenario: Scenario;
+}
+
+/**
+ * A product with `onHand` in stock and a customer's order of `quantity` of it, placed over HTTP and followed until
+ * ordering asked for payment (its stock is reserved then): where an order waits when payments does not answer.
+ */
+export async function awaitingPayment(harness: ShopHarness, { onHand, quantity }: { onHand: number; quantity: number }) {
+  const { productInStock, placeOrder } = shop(harness.app);
+  const { customer, customerId } = tokens(harness.app);
+  const product = await productInStock(onHand);
+  const { orderId } = await harness.scenario
+    .stimulate(() => placeOrder(customer, { lines: [{ productId: product.id, quantity }], paymentMethod: 'tok_visa' }))
+    .andWaitForEvent(PaymentRequested, (event) => event.customerId === customerId)
+    .toArriveWithin('10s');
+  return { orderId, productId: product.id, customer };
 }

@@ -6,8 +6,8 @@ import { createLogger } from '#platform/logger.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { ensureDatabase } from '#platform/db/ensure-database.ts';
+import { dropTestDatabase, testDatabaseName } from '#platform/testing/test-database.ts';
 import { checkingLogSink } from './log-lines.ts';
-import { dropTestDatabase, testDatabaseName } from './test-database.ts';
 import type { ShopClient } from './shop-client.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';

@@ -1,17 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { useModule } from '#testing';
+import { tokens } from '../../../test/support/test-app.ts';
 import type { CatalogApi } from '../contract.ts';
 
-let app: ModuleRouter;
+const app = useModule('catalog', { dependencies: 'real' });
 let catalogApi: CatalogApi;
 beforeAll(async () => {
-  app = await buildTestApp();
-  catalogApi = app.diContainer.resolve<CatalogApi>('catalog/api');
-});
-afterAll(async () => {
-  await app.close();
+  catalogApi = app.module('catalog').api;
 });
 
 it('getProducts returns the current name and price of each product, and lists unknown ids as missing', async () => {

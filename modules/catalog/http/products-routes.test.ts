@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useModule } from '#testing';
+import { tokens } from '../../../test/support/test-app.ts';
 
-let app: ModuleRouter;
+const app = useModule('catalog', { dependencies: 'real' });
 let admin: { authorization: string };
 beforeAll(async () => {
-  app = await buildTestApp();
   admin = tokens(app).admin;
-});
-afterAll(async () => {
-  await app.close();
 });
 
 const uniqueSku = () => `SKU-${randomUUID().slice(0, 8)}`;

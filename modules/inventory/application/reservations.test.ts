@@ -1,27 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useModule } from '#testing';
 import type { ModuleDb } from '#platform/db/module-database.ts';
-import type { DeliveredEvent, EventHandler } from '#platform/events/subscription.ts';
-import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
+import type { DeliveredEvent } from '#platform/events/subscription.ts';
+import { tokens } from '../../../test/support/test-app.ts';
+import type { EventPayload } from '#platform/events/event-definition.ts';
+import { OrderPlacedV1 } from '../../ordering/contract.ts';
 import type { InventoryTables } from '../infrastructure/inventory.table.ts';
 import type { OrderToReserve, ReserveStock, SettleReservation } from './reservations.ts';
 
-let app: ModuleRouter;
+const app = useModule('inventory', { dependencies: 'stubbed' });
 let db: ModuleDb<InventoryTables>;
 let reserveStock: ReserveStock;
 let sellReservedStock: SettleReservation;
 let releaseReservedStock: SettleReservation;
 beforeAll(async () => {
-  app = await buildTestApp();
-  db = app.diContainer.resolve('inventory/db');
-  reserveStock = app.diContainer.resolve('inventory/reserveStock');
-  sellReservedStock = app.diContainer.resolve('inventory/sellReservedStock');
-  releaseReservedStock = app.diContainer.resolve('inventory/releaseReservedStock');
-});
-afterAll(async () => {
-  await app.close();
+  db = app.module('inventory').db();
+  reserveStock = app.module('inventory').deps.reserveStock;
+  sellReservedStock = app.module('inventory').deps.sellReservedStock;
+  releaseReservedStock = app.module('inventory').deps.releaseReservedStock;
 });
 
 /** A product with this much stock, set through the API. */
@@ -183,9 +181,9 @@ describe('reserving stock for a placed order', () => {
 
   it('is what the OrderPlaced subscription runs, in the handler transaction', async () => {
     const mug = await product(4);
-    const handler = app.diContainer.resolve<EventHandler>('inventory/handler:ordering.OrderPlaced');
+    const handler = app.module('inventory').handler(OrderPlacedV1);
     const orderId = randomUUID();
-    const event: DeliveredEvent = {
+    const event: DeliveredEvent<EventPayload<typeof OrderPlacedV1>> = {
       id: randomUUID(),
       name: 'ordering.OrderPlaced',
       version: 1,

@@ -1,19 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import type { ModuleDb } from '#platform/db/module-database.ts';
-import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
-import type { ReserveStock } from '../application/reservations.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useModule } from '#testing';
+import { tokens } from '../../../test/support/test-app.ts';
 import type { InventoryTables } from '../infrastructure/inventory.table.ts';
 
-let app: ModuleRouter;
+const app = useModule('inventory', { dependencies: 'stubbed' });
 let admin: { authorization: string };
 beforeAll(async () => {
-  app = await buildTestApp();
   admin = tokens(app).admin;
-});
-afterAll(async () => {
-  await app.close();
 });
 
 const url = (productId: string) => `/inventory/items/${productId}`;
@@ -23,8 +17,8 @@ async function setStock(productId: string, onHand: number) {
 }
 
 async function reserve(productId: string, quantity: number) {
-  const db = app.diContainer.resolve<ModuleDb<InventoryTables>>('inventory/db');
-  const reserveStock = app.diContainer.resolve<ReserveStock>('inventory/reserveStock');
+  const db = app.module('inventory').db<InventoryTables>();
+  const reserveStock = app.module('inventory').deps.reserveStock;
   await db.transaction().execute((trx) => reserveStock({ orderId: randomUUID(), lines: [{ productId, quantity }] }, trx));
 }
 

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, KyselyPlugin } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { EventDefinition, EventPayload } from '#platform/events/event-definition.ts';
-import type { EventHandler } from '#platform/events/subscription.ts';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { handlerName, key } from '#platform/modules/module-container.ts';
-import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
+import { useModule } from '#testing';
+import { tokens } from '../../../test/support/test-app.ts';
 import { ProductChanged, ProductCreated } from '../../catalog/contract.ts';
 import { OrderCancelled, OrderConfirmed, OrderPlaced, PaymentRequested } from '../../ordering/contract.ts';
 import { PaymentCaptured, PaymentDeclined } from '../../payments/contract.ts';
@@ -18,14 +16,10 @@ import { makeOrderSummariesRepository } from '../infrastructure/order-summaries-
  * through the API. That pins down every arrival order, including the rare ones the real flow seldom produces.
  */
 
-let app: ModuleRouter;
+const app = useModule('order-history', { dependencies: 'stubbed' });
 let db: Kysely<OrderHistoryTables>;
 beforeAll(async () => {
-  app = await buildTestApp();
-  db = app.diContainer.resolve<Kysely<OrderHistoryTables>>('order-history/db');
-});
-afterAll(async () => {
-  await app.close();
+  db = app.module('order-history').db<OrderHistoryTables>();
 });
 
 let clock = Date.now();
@@ -34,7 +28,7 @@ const tick = () => new Date((clock += 1));
 
 async function project<E extends EventDefinition>(event: E, payload: EventPayload<E>, occurredAt: Date = tick()): Promise<void> {
   event.assertValid(payload);
-  const handler = app.diContainer.resolve<EventHandler<EventPayload<E>>>(key('order-history', handlerName(event.name)));
+  const handler = app.module('order-history').handler(event);
   const afterCommit: Array<() => void> = [];
   await db.transaction().execute((trx) =>
     handler(

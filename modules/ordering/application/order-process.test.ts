@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp } from '../../../test/support/test-app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useModule } from '#testing';
 import type { OrdersRepository } from '../infrastructure/orders-repository.ts';
 import type { OrderingTables } from '../infrastructure/orders.table.ts';
 import type { OrderProcess } from './order-process.ts';
 
-let app: ModuleRouter;
+const app = useModule('ordering', { dependencies: 'stubbed' });
 let db: Kysely<OrderingTables>;
 let orderProcess: OrderProcess;
 let ordersRepository: OrdersRepository;
 beforeAll(async () => {
-  app = await buildTestApp();
-  db = app.diContainer.resolve('ordering/db');
-  orderProcess = app.diContainer.resolve('ordering/orderProcess');
-  ordersRepository = app.diContainer.resolve('ordering/ordersRepository');
-});
-afterAll(async () => {
-  await app.close();
+  db = app.module('ordering').db();
+  orderProcess = app.module('ordering').deps.orderProcess;
+  ordersRepository = app.module('ordering').deps.ordersRepository;
 });
 
 type Trx = Transaction<OrderingTables>;

@@ -40,7 +40,12 @@ export function makeOrderProcess({ ordersRepository, orderMetrics, events, logge
     }
     const decision = decide(order, fact);
     if (decision.outcome === 'ignore') {
-      logger.warn({ orderId, fact, status: order.status }, `event ignored: ${decision.why}`);
+      // Every settled order meets its deadline later: that is the normal case, not worth a warning.
+      if (fact === 'ExpiryDue') logger.debug({ orderId, status: order.status }, 'order deadline passed after it settled; nothing to do');
+      else if (order.cancellationReason === 'expired') {
+        // Logged once: the handler runs once per event (the inbox), and the order stays as it is.
+        logger.warn({ orderId, fact }, 'a late answer for an order that had already expired; it changes nothing');
+      } else logger.warn({ orderId, fact, status: order.status }, `event ignored: ${decision.why}`);
       return { outcome: 'ignored' };
     }
     await ordersRepository.saveProgress(orderId, decision.next, trx);

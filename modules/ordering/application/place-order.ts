@@ -8,6 +8,7 @@ import { assertOneLinePerProduct, priceLines, type Order, type RequestedLine } f
 import { IdempotencyKeyReusedError } from '../domain/order-errors.ts';
 import type { IdempotencyKeyClaim, IdempotencyKeysRepository } from '../infrastructure/idempotency-keys-repository.ts';
 import type { OrdersRepository } from '../infrastructure/orders-repository.ts';
+import type { OrderExpiry } from './order-expiry.ts';
 import type { OrderMetrics } from './order-metrics.ts';
 import type { OrderingTables } from '../infrastructure/orders.table.ts';
 
@@ -35,6 +36,7 @@ type Deps = {
   ordersRepository: OrdersRepository;
   idempotencyKeysRepository: IdempotencyKeysRepository;
   orderMetrics: OrderMetrics;
+  orderExpiry: OrderExpiry;
 };
 
 /**
@@ -42,7 +44,7 @@ type Deps = {
  * Idempotency-Key, the key is claimed in that same transaction: of any number of concurrent requests with one key,
  * one places the order and the others wait for its commit and answer with that order.
  */
-export function makePlaceOrder({ db, events, catalogApi, ordersRepository, idempotencyKeysRepository, orderMetrics }: Deps): PlaceOrder {
+export function makePlaceOrder({ db, events, catalogApi, ordersRepository, idempotencyKeysRepository, orderMetrics, orderExpiry }: Deps): PlaceOrder {
   async function replay(claim: IdempotencyKeyClaim, requestHash: string, trx?: Transaction<OrderingTables>): Promise<PlaceOrderResult> {
     if (claim.requestHash !== requestHash) throw new IdempotencyKeyReusedError();
     const order = await ordersRepository.findById(claim.orderId, trx);
@@ -82,6 +84,8 @@ export function makePlaceOrder({ db, events, catalogApi, ordersRepository, idemp
         currency: order.currency,
         placedAt: order.placedAt.toISOString(),
       });
+      // The deadline commits with the order: a pending order expires even if this process dies right after.
+      await orderExpiry.schedule(orderId, trx);
       return { order, replayed: false };
     });
     if (!result.replayed) orderMetrics.placed();

@@ -1,7 +1,7 @@
 import { DuplicateProductError, MixedCurrenciesError, OrderTotalTooLargeError, UnknownProductsError } from './order-errors.ts';
 
 export type OrderStatus = 'pending' | 'confirmed' | 'cancelled';
-export type CancellationReason = 'out_of_stock' | 'payment_declined';
+export type CancellationReason = 'out_of_stock' | 'payment_declined' | 'expired';
 
 export interface OrderLine {
   readonly productId: string;
@@ -99,8 +99,11 @@ export function priceLines(lines: readonly RequestedLine[], quotes: readonly Pri
   };
 }
 
-/** What happened to an order elsewhere, named as the event that tells the process manager so. */
-export type OrderFact = 'StockReserved' | 'StockRejected' | 'PaymentCaptured' | 'PaymentDeclined';
+/**
+ * What happened to an order, named as the event that tells the process manager so: inventory's and payments'
+ * answers, and `ExpiryDue`, the deadline ordering set itself when the order was placed.
+ */
+export type OrderFact = 'StockReserved' | 'StockRejected' | 'PaymentCaptured' | 'PaymentDeclined' | 'ExpiryDue';
 
 /** What to do about a fact: move the order on (and announce it), or leave it as it is. */
 export type Decision =
@@ -116,6 +119,7 @@ export type Decision =
  *   pending --StockRejected--> cancelled (out_of_stock)
  *   pending (stock reserved) --PaymentCaptured--> confirmed
  *   pending (stock reserved) --PaymentDeclined--> cancelled (payment_declined)
+ *   pending --ExpiryDue--> cancelled (expired)
  *
  * Anything else changes nothing: a settled order stays settled, and a fact that arrives out of turn is ignored.
  */
@@ -130,6 +134,8 @@ export function decide(order: OrderProgress, fact: OrderFact): Decision {
       return order.stockReserved ? { outcome: 'confirm', next: { ...order, status: 'confirmed' } } : { outcome: 'ignore', why: 'no payment was requested for it yet' };
     case 'PaymentDeclined':
       return order.stockReserved ? cancel(order, 'payment_declined') : { outcome: 'ignore', why: 'no payment was requested for it yet' };
+    case 'ExpiryDue':
+      return cancel(order, 'expired');
   }
 }
 

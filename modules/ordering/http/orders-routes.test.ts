@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, tokens } from '../../../test/support/test-app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useModule } from '#testing';
+import { tokens } from '../../../test/support/test-app.ts';
 import type { OrderingTables } from '../infrastructure/orders.table.ts';
 
-let app: ModuleRouter;
+const app = useModule('ordering', { dependencies: 'real' });
 let admin: { authorization: string };
 let db: Kysely<OrderingTables>;
 beforeAll(async () => {
-  app = await buildTestApp();
   admin = tokens(app).admin;
-  db = app.diContainer.resolve<Kysely<OrderingTables>>('ordering/db');
-});
-afterAll(async () => {
-  await app.close();
+  db = app.module('ordering').db<OrderingTables>();
 });
 
 async function createProduct(priceCents = 1250, currency = 'EUR') {

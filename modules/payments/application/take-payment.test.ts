@@ -1,27 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useModule } from '#testing';
 import type { ModuleDb } from '#platform/db/module-database.ts';
-import type { Publisher } from '#platform/events/publisher.ts';
-import type { DeliveredEvent, EventHandler } from '#platform/events/subscription.ts';
-import { buildTestApp } from '../../../test/support/test-app.ts';
+import type { DeliveredEvent } from '#platform/events/subscription.ts';
+import type { EventPayload } from '#platform/events/event-definition.ts';
+import { PaymentRequested } from '../../ordering/contract.ts';
 import type { PaymentsTables } from '../infrastructure/payments.table.ts';
-import type { PaymentsRepository } from '../infrastructure/payments-repository.ts';
 import { makeSimulatedPaymentProvider } from '../infrastructure/simulated-payment-provider.ts';
 import type { PaymentProvider } from './payment-provider.ts';
 import { makeTakePayment, type PaymentRequest, type TakePayment } from './take-payment.ts';
 
-let app: ModuleRouter;
+const app = useModule('payments', { dependencies: 'stubbed' });
 let db: ModuleDb<PaymentsTables>;
 let takePayment: TakePayment;
 beforeAll(async () => {
-  app = await buildTestApp();
-  db = app.diContainer.resolve('payments/db');
-  takePayment = app.diContainer.resolve('payments/takePayment');
-});
-afterAll(async () => {
-  await app.close();
+  db = app.module('payments').db();
+  takePayment = app.module('payments').deps.takePayment;
 });
 
 const paymentRequest = (change: Partial<PaymentRequest> = {}): PaymentRequest => ({
@@ -52,8 +47,8 @@ function withCountingProvider(): { takePayment: TakePayment; charges: () => numb
     },
   };
   const take = makeTakePayment({
-    paymentsRepository: app.diContainer.resolve<PaymentsRepository>('payments/paymentsRepository'),
-    events: app.diContainer.resolve<Publisher>('payments/events'),
+    paymentsRepository: app.module('payments').deps.paymentsRepository,
+    events: app.module('payments').events,
     paymentProvider: counting,
   });
   return { takePayment: take, charges: () => charges };
@@ -109,8 +104,8 @@ describe('taking payment for an order', () => {
   it('gets the first result from the provider again when its transaction was rolled back and redone', async () => {
     const provider = makeSimulatedPaymentProvider();
     const take = makeTakePayment({
-      paymentsRepository: app.diContainer.resolve<PaymentsRepository>('payments/paymentsRepository'),
-      events: app.diContainer.resolve<Publisher>('payments/events'),
+      paymentsRepository: app.module('payments').deps.paymentsRepository,
+      events: app.module('payments').events,
       paymentProvider: provider,
     });
     const request = paymentRequest();
@@ -133,9 +128,9 @@ describe('taking payment for an order', () => {
   });
 
   it('is what the PaymentRequested subscription runs; a redelivered request is ignored', async () => {
-    const handler = app.diContainer.resolve<EventHandler>('payments/handler:ordering.PaymentRequested');
+    const handler = app.module('payments').handler(PaymentRequested);
     const request = paymentRequest();
-    const event: DeliveredEvent = {
+    const event: DeliveredEvent<EventPayload<typeof PaymentRequested>> = {
       id: randomUUID(),
       name: 'ordering.PaymentRequested',
       version: 1,

@@ -2,6 +2,7 @@ import { Kysely } from 'kysely';
 import pg from 'pg';
 import { commitSignallingDialect } from '../events/commit-signalling-dialect.ts';
 import { traceStatements } from '../telemetry/sql-spans.ts';
+import { runPrepared } from './prepared-statements.ts';
 import type { DatabaseAvailability } from './database-availability.ts';
 
 /** The handle a module gets to its own schema. Each module types it with its own tables: `ModuleDb<CatalogTables>`. */
@@ -40,6 +41,8 @@ export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): Mo
   });
   // A database that goes away makes idle pooled connections emit 'error'; unhandled, that ends the process.
   options.availability.watchPool(pool, options.url);
+  // First of the wrappers of a connection's query, so that the SQL spans' wrapper, added after it, still sees the text.
+  runPrepared(pool);
   traceStatements(pool);
   return new Kysely<Tables>({ dialect: commitSignallingDialect(pool, options.onPublishCommitted ?? (() => undefined)) });
 }

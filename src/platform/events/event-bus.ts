@@ -4,6 +4,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { DEFAULT_CONNECT_TIMEOUT_MS, type DatabaseAvailability } from '../db/database-availability.ts';
 import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
+import type { Clock } from '../clock.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import type { SubscriptionWorker } from './subscription-worker.ts';
 
@@ -26,6 +27,17 @@ const LISTEN_RECONNECT_MS = 1000;
  * the outage's end wakes every worker anyway (DatabaseAvailability.onRecovered).
  */
 const UNAVAILABLE_RETRY_MAX_MS = 2000;
+/**
+ * Under steady load a worker woken during a batch runs the next one at once, so a batch holds only what committed while
+ * the last one ran, and every batch costs a commit. When the last batch held at least this many events (a rate far
+ * above a few hundred a second) and took at most COALESCE_MAX_MS, the next one waits as long as the last one took and
+ * takes about twice as many. A slower batch means the worker's own work per event is what limits it (an overloaded
+ * machine): waiting then would halve the rate it can keep up with, so it does not wait. Single events never wait.
+ */
+const COALESCE_FROM_EVENTS = 8;
+const COALESCE_MAX_MS = 5;
+/** The listening connections' application_name: how an instance finds out whether any other instance listens. */
+const LISTENER_APPLICATION = 'seams:events-listen';
 
 /** The bus's name for a module's `seams_received` log (module names cannot contain a colon). */
 export function receivedLog(module: string): string {
@@ -57,7 +69,16 @@ export interface EventBusOptions {
   readonly logger: Logger;
   /** Told of connections that fail because the database is away, which it then logs once per outage. */
   readonly availability?: DatabaseAvailability;
+  /** When it jumps (a test clock moved forward), every worker looks at once for events that became due. */
+  readonly clock?: Clock;
 }
+
+/**
+ * Something may have changed in the event logs: a local commit published events, another instance or NATS told of
+ * new ones, or a subscription's batch committed what its handler did. For observers such as the test harness's
+ * scenarios, which look again at each signal instead of polling.
+ */
+export type EventActivityListener = () => void;
 
 /**
  * Decides when each subscription worker runs. Delivery is pushed: a commit that published events wakes the local
@@ -69,27 +90,58 @@ export class EventBus {
   readonly #instance = randomUUID();
   readonly #schedulers: WorkerScheduler[];
   #listener: pg.Client | undefined;
+  /** The listening connection's backend, which does not count as another instance. */
+  #listenerPid: number | undefined;
   #notifier: pg.Pool | undefined;
   #pendingNotify = new Set<string>();
   #notifyTimer: NodeJS.Timeout | undefined;
   #pollTimer: NodeJS.Timeout | undefined;
+  /**
+   * Whether another instance listens on this database. A NOTIFY assigns a transaction id and costs a commit (an fsync),
+   * so with nobody to hear it (one instance, the common case) it is not sent. Looked up on every poll; an instance
+   * that starts listening says so at once (an empty notification), and until the first look-up it is assumed.
+   */
+  #othersListen = true;
+  #looking = false;
+  /** Counts notifications heard from other instances: a look-up that began before the latest one is out of date. */
+  #heard = 0;
+  /** Every log that changed here: what an instance that starts listening is told to look at (see #setOthersListen). */
+  readonly #changedLogs = new Set<string>();
   #stopped = false;
+  readonly #activity = new Set<EventActivityListener>();
+  #stopClockListener: (() => void) | undefined;
 
   constructor(options: EventBusOptions) {
     this.#o = options;
-    this.#schedulers = options.workers.map(({ producer, worker }) => new WorkerScheduler(producer, worker, options));
+    this.#schedulers = options.workers.map(({ producer, worker }) => new WorkerScheduler(producer, worker, options, () => this.#signal()));
+  }
+
+  /** Calls `listener` at each {@link EventActivityListener} signal until the returned function is called. */
+  onActivity(listener: EventActivityListener): () => void {
+    this.#activity.add(listener);
+    return () => void this.#activity.delete(listener);
+  }
+
+  #signal(): void {
+    for (const listener of this.#activity) listener();
   }
 
   async start(): Promise<void> {
-    if (this.#schedulers.length > 0) await this.#listen();
+    this.#stopClockListener = this.#o.clock?.onJump(() => this.wakeAll());
     this.#notifier = new pg.Pool({ connectionString: this.#o.adminUrl, max: 1, application_name: 'seams:events-notify', connectionTimeoutMillis: this.#connectTimeoutMs });
     this.#notifier.on('error', (error) => {
       if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'event notifier connection failed');
     });
-    this.#pollTimer = setInterval(() => this.wakeAll(), this.#o.pollIntervalMs);
+    // Even with no runner of its own: to hear that another instance started listening (see #othersListen).
+    await this.#listen();
+    this.#pollTimer = setInterval(() => {
+      this.wakeAll();
+      void this.#lookForListeners();
+    }, this.#o.pollIntervalMs);
     this.#pollTimer.unref();
     this.#o.transport?.start();
     this.wakeAll();
+    void this.#lookForListeners();
   }
 
   /** Called after a local transaction that published `events` events of `producer` committed. */
@@ -101,6 +153,9 @@ export class EventBus {
   /** Wakes the runners of a log here at once, and in other instances through the coalesced NOTIFY. */
   logChanged(producer: string): void {
     this.#wake(producer);
+    this.#changedLogs.add(producer);
+    this.#signal();
+    if (!this.#othersListen) return;
     this.#pendingNotify.add(producer);
     // Outside the trace of whichever request happened to commit: the notification serves every trace at once.
     this.#notifyTimer ??= context.with(ROOT_CONTEXT, () => setTimeout(() => void this.#notifyOthers(), NOTIFY_COALESCE_MS));
@@ -113,6 +168,7 @@ export class EventBus {
   /** Waits for running batches to finish; no new batch starts. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stopClockListener?.();
     clearInterval(this.#pollTimer);
     clearTimeout(this.#notifyTimer);
     await Promise.all(this.#schedulers.map((scheduler) => scheduler.stop()));
@@ -138,6 +194,10 @@ export class EventBus {
     this.#notifyTimer = undefined;
     const producers = [...this.#pendingNotify];
     this.#pendingNotify.clear();
+    await this.#notify(producers);
+  }
+
+  async #notify(producers: readonly string[]): Promise<void> {
     if (this.#stopped || !this.#notifier) return;
     try {
       await this.#notifier.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.#instance, producers })]);
@@ -147,8 +207,39 @@ export class EventBus {
     }
   }
 
+  /**
+   * When another instance is found listening while none was: it may have read the logs just before a commit here that
+   * was not notified (nobody listened then), so it is told to look at every log that changed here.
+   */
+  #setOthersListen(value: boolean): void {
+    const newcomer = value && !this.#othersListen;
+    this.#othersListen = value;
+    if (newcomer && this.#changedLogs.size > 0) void this.#notify([...this.#changedLogs]);
+  }
+
+  /** Whether a listening connection other than ours is open on this database (see #othersListen). */
+  async #lookForListeners(): Promise<void> {
+    if (this.#stopped || !this.#notifier || this.#looking) return;
+    this.#looking = true;
+    const heard = this.#heard;
+    try {
+      const { rows } = await this.#notifier.query<{ others: boolean }>(
+        `select exists (select 1 from pg_stat_activity where datname = current_database() and application_name = $1
+                        and pid is distinct from $2::int) as others`,
+        [LISTENER_APPLICATION, this.#listenerPid ?? null],
+      );
+      // An instance whose hello came in while the look-up ran may have connected after pg_stat_activity was read.
+      if (this.#heard === heard) this.#setOthersListen(rows[0]?.others ?? true);
+    } catch (error) {
+      this.#setOthersListen(true);
+      this.#o.logger.warn({ err: error }, 'could not see whether other instances listen for events; notifying them anyway');
+    } finally {
+      this.#looking = false;
+    }
+  }
+
   async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#o.adminUrl, application_name: 'seams:events-listen', connectionTimeoutMillis: this.#connectTimeoutMs });
+    const client = new pg.Client({ connectionString: this.#o.adminUrl, application_name: LISTENER_APPLICATION, connectionTimeoutMillis: this.#connectTimeoutMs });
     const retry = () => {
       if (this.#stopped) return;
       this.#listener = undefined;
@@ -162,14 +253,20 @@ export class EventBus {
       if (!message.payload) return;
       const { from, producers } = JSON.parse(message.payload) as { from: string; producers: string[] };
       if (from === this.#instance) return;
+      this.#heard += 1;
+      this.#setOthersListen(true);
       for (const producer of producers) this.#wake(producer);
+      this.#signal();
     });
     try {
       await client.connect();
       await client.query(`listen ${CHANNEL}`);
+      this.#listenerPid = (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
       this.#listener = client;
       // Anything published while we were not listening.
       this.wakeAll();
+      // Tells the instances already running that someone listens now, so they notify from now on.
+      await this.#notify([]);
     } catch (error) {
       if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'could not listen for events from other instances; polling');
       await client.end().catch(() => undefined);
@@ -191,11 +288,13 @@ class WorkerScheduler {
   #hiddenSince: number | undefined;
   #failures = 0;
   #stopped = false;
+  readonly #changed: () => void;
 
-  constructor(producer: string, worker: BatchRunner, options: EventBusOptions) {
+  constructor(producer: string, worker: BatchRunner, options: EventBusOptions, changed: () => void) {
     this.producer = producer;
     this.#worker = worker;
     this.#o = options;
+    this.#changed = changed;
   }
 
   wake(): void {
@@ -222,9 +321,15 @@ class WorkerScheduler {
     do {
       this.#again = false;
       try {
+        const started = performance.now();
         const outcome = await this.#worker.runBatch();
+        const took = performance.now() - started;
         this.#failures = 0;
+        if (outcome.changed) this.#changed();
         if (outcome.full) this.#again = true;
+        else if (this.#again && (outcome.events ?? 0) >= COALESCE_FROM_EVENTS && took <= COALESCE_MAX_MS) {
+          await new Promise((resolve) => setTimeout(resolve, took));
+        }
         if (outcome.hiddenBehindOpenTransaction) {
           this.#hiddenSince ??= Date.now();
           const longHidden = Date.now() - this.#hiddenSince >= HIDDEN_FAST_FOR_MS;

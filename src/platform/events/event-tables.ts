@@ -13,7 +13,9 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely/migrati
  * - `seams_relay_cursors` (0002): how far the NATS relay has published the module's own outbox;
  * - `seams_discarded` (0004): dead letters an operator discarded, with the reason given, kept for the record.
  * - `seams_received_positions` (0005): for each subscription and partition of subjects received over NATS, the stream
- *   sequence of the last message stored in `seams_received`; the receiver reads on from there.
+ *   sequence of the last message stored in `seams_received`; the receiver reads on from there;
+ * - `deliver_at` (0006): an event published with a due time (`clock.at`); a subscriber that reads it early parks it
+ *   as `scheduled` until then.
  * Versioned like any migration, with a history table of their own so they never mix with the module's migrations.
  */
 const migrations: Record<string, Migration> = {
@@ -165,12 +167,27 @@ const migrations: Record<string, Migration> = {
       await sql`alter table seams_received add column stored_at timestamptz, add column arrived_at timestamptz`.execute(db);
     },
   },
+  '0006_events_due_later': {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async up(db: Kysely<any>) {
+      // A deadline is an event with a due time, in the same outbox as every other event, so it commits with the
+      // change that sets it and needs no queue of its own. A subscription that reads it before it is due parks it as
+      // 'scheduled' with next_attempt_at = deliver_at, where the retry machinery picks it up on time.
+      await sql`alter table seams_outbox add column deliver_at timestamptz`.execute(db);
+      await sql`alter table seams_received add column deliver_at timestamptz`.execute(db);
+      await sql`alter table seams_parked drop constraint seams_parked_status_check`.execute(db);
+      await sql`alter table seams_parked add constraint seams_parked_status_check check (status in ('retrying', 'waiting', 'dead', 'scheduled'))`.execute(db);
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Creates or upgrades the event-bus tables in the schema `db` writes to (the module's, through its role). */
-export async function migrateEventTables(db: Kysely<unknown>, schema: string): Promise<void> {
+/**
+ * Creates or upgrades the event-bus tables in the schema `db` writes to (the module's, through its role). `upTo` stops
+ * after the named migration: tests use it to build the tables as an older deployment left them, then upgrade them.
+ */
+export async function migrateEventTables(db: Kysely<unknown>, schema: string, options: { upTo?: string } = {}): Promise<void> {
   const migrator = new Migrator({
     db,
     provider,
@@ -178,6 +195,6 @@ export async function migrateEventTables(db: Kysely<unknown>, schema: string): P
     migrationTableName: 'seams_platform_migration',
     migrationLockTableName: 'seams_platform_migration_lock',
   });
-  const { error } = await migrator.migrateToLatest();
+  const { error } = options.upTo ? await migrator.migrateTo(options.upTo) : await migrator.migrateToLatest();
   if (error) throw new Error(`Event-bus tables in schema "${schema}" could not be migrated`, { cause: error });
 }

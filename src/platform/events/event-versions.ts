@@ -86,7 +86,8 @@ export function subscriptionVersionProblems(modules: readonly AnyModule[]): stri
       const versions = all.get(event.name);
       const where = `Module "${module.name}" (subscription ${subscription.name}) takes ${event.name} v${event.version}`;
       if (!versions) {
-        if (modules.some((other) => other.name === producer)) problems.push(`${where}, which the contract of "${producer}" does not declare.`);
+        // A module's own private events (a deadline it set itself with clock.at) need not be in its contract.
+        if (producer !== module.name && modules.some((other) => other.name === producer)) problems.push(`${where}, which the contract of "${producer}" does not declare.`);
         continue;
       }
       const newest = Math.max(...versions.keys());

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
 import type { DatabaseAvailability } from '../db/database-availability.ts';
 import { schemaName } from '../db/database-names.ts';
 import type { AnyModule } from '../modules/define-module.ts';
@@ -65,6 +66,8 @@ export interface EventWiringOptions {
   readonly retentionMs?: number;
   /** Told of database outages, which it logs once each; its recoveries wake every worker. */
   readonly availability?: DatabaseAvailability;
+  /** Decides when events published with a due time are due (the system clock unless a test's). */
+  readonly clock?: Clock;
 }
 
 /** Builds a worker for each partition of each local subscription, creates their cursors, and the bus that drives them. */
@@ -92,6 +95,7 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
         batchSize: options.batchSize,
         metrics: options.metrics,
         logger: options.logger.child({ module: info.module, subscription: info.subscription }),
+        ...(options.clock ? { clock: options.clock } : {}),
       });
       await worker.ensureCursor(info.producer);
       workers.push({ producer: info.source === 'received' ? receivedLog(info.module) : info.producer, worker });
@@ -104,6 +108,7 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
     pollIntervalMs: options.pollIntervalMs,
     metrics: options.metrics,
     logger: options.logger,
+    ...(options.clock ? { clock: options.clock } : {}),
     ...(transport ? { transport } : {}),
     ...(options.availability ? { availability: options.availability } : {}),
   });

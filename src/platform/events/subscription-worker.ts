@@ -1,5 +1,7 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type QueryResult, type RawBuilder, type Transaction } from 'kysely';
 import type { Logger } from 'pino';
+import { prepared } from '../db/prepared-statements.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { ident } from '../db/provision.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import { contextFromCarrier, inSpan, SpanKind } from '../telemetry/tracing.ts';
@@ -33,6 +35,8 @@ export interface SubscriptionWorkerOptions {
   readonly metrics: EventMetrics;
   /** Already bound to the module and the subscription: lines add only what is theirs (a key twice breaks log pipelines). */
   readonly logger: Logger;
+  /** Decides when an event published with a due time (`clock.at`) is due; the system clock unless a test's. */
+  readonly clock?: Clock;
 }
 
 /** What a batch found; the event bus uses it to decide when to run the worker again. */
@@ -41,13 +45,20 @@ export interface BatchOutcome {
   readonly busy: boolean;
   /** The batch was full: more events are probably waiting. */
   readonly full: boolean;
+  /** How many log rows the batch read (ours or not). */
+  readonly events?: number;
   /**
    * Events past what the batch read exist: a still-open transaction hides them (see the visibility rule below), or it
    * did at the batch's read and has ended since. Look again shortly.
    */
   readonly hiddenBehindOpenTransaction: boolean;
-  /** In how many ms the earliest parked event is due for a retry, by the database's clock; undefined if none. */
+  /**
+   * In how many ms the earliest parked event is due: for a retry, by the database's clock; a scheduled one, by the
+   * app's. Undefined if none.
+   */
   readonly nextRetryInMs: number | undefined;
+  /** The batch handed events to the handler or parked some: its commit changed what the subscriber holds. */
+  readonly changed?: boolean;
 }
 
 interface OutboxRow {
@@ -57,6 +68,8 @@ interface OutboxRow {
   version: number;
   key: string | null;
   matches: boolean;
+  /** False for an event of ours whose due time (`deliver_at`) has not come yet. */
+  due: boolean;
   payload: unknown;
   trace: unknown;
   occurred_at: Date;
@@ -125,11 +138,13 @@ export class SubscriptionWorker {
   readonly #lockName: string;
   /** The table events are read from, as SQL: the producer's outbox, or the subscriber's own received table. */
   readonly #log: string;
+  readonly #clock: Clock;
 
   constructor(options: SubscriptionWorkerOptions) {
     this.#o = options;
     this.#lockName = `seams:${options.module}:${options.subscription}`;
     this.#log = options.source === 'received' ? 'seams_received' : `${ident(options.producerSchema)}.seams_outbox`;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get module(): string {
@@ -178,24 +193,36 @@ export class SubscriptionWorker {
 
   async #batch(trx: Transaction<unknown>, safe: boolean, committed: CommitCallbacks): Promise<BatchOutcome> {
     const o = this.#o;
-    const lock = await sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${this.#lockName}), ${o.partition}) as ok`.execute(trx);
+    const lock = await runPrepared(trx, sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${this.#lockName}), ${o.partition}) as ok`);
     if (!lock.rows[0]?.ok) return { busy: true, full: false, hiddenBehindOpenTransaction: false, nextRetryInMs: undefined };
 
     // One round trip for the cursor, the next events and whether anything is parked; the parked state is read again
     // (after retrying what is due) only when there is some, which on a healthy subscription there is not.
-    const { cursor, rows, parked, retryDue, claimed } = await this.#read(trx, !safe);
+    const now = this.#clock.now();
+    const { cursor, rows, parked, retryDue, claimed } = await this.#read(trx, !safe, now);
     let blocked = new Set<string>();
-    if (retryDue) await this.#retryDue(trx, committed);
+    if (retryDue) await this.#retryDue(trx, committed, now);
     if (parked) blocked = await this.#blockedKeys(trx);
 
     const mine = rows.filter((row) => row.matches);
-    const fresh = mine.filter((row) => row.key === null || !blocked.has(row.key));
+    const fresh = mine.filter((row) => row.due && (row.key === null || !blocked.has(row.key)));
     const held = mine.filter((row) => row.key !== null && blocked.has(row.key));
+    const notYetDue = mine.filter((row) => !row.due && (row.key === null || !blocked.has(row.key)));
+
+    if (!safe && notYetDue.some((row) => row.key !== null && fresh.some((other) => other.key === row.key && mine.indexOf(other) > mine.indexOf(row)))) {
+      // An event due later holds back the events after it with its key; sorting that out is the safe pass's job.
+      throw new OptimisticBatchFailed();
+    }
 
     if (safe) {
       for (const row of mine) {
         if (row.key !== null && blocked.has(row.key)) {
           await this.#park(trx, row, 'waiting', 0, null);
+          continue;
+        }
+        if (!row.due) {
+          await this.#park(trx, row, 'scheduled', 0, null);
+          if (row.key !== null) blocked.add(row.key);
           continue;
         }
         const error = await this.#handleSafely(trx, row, 1, committed);
@@ -206,6 +233,7 @@ export class SubscriptionWorker {
       }
     } else {
       for (const row of held) await this.#park(trx, row, 'waiting', 0, null);
+      for (const row of notYetDue) await this.#park(trx, row, 'scheduled', 0, null);
       const firstTime = claimed ?? (await this.#claimInbox(trx, fresh));
       for (const row of fresh) {
         if (!firstTime.has(row.id)) continue;
@@ -235,17 +263,25 @@ export class SubscriptionWorker {
       ? sql`false`
       : sql`exists (select 1 from ${sql.raw(this.#log)} where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint))`;
     const after = (
-      await sql<{ hidden: boolean; in_ms: number | null }>`${moveCursor}
+      await runPrepared(
+        trx,
+        sql<{ hidden: boolean; in_ms: number | null; scheduled_in_ms: number | null }>`${moveCursor}
         select ${hiddenCheck} as hidden,
                -- Measured on the database's clock, which also decides when a retry is due: an app clock that runs
                -- ahead would otherwise spin on a retry that is not due yet.
                -- greatest() skips nulls, so without the case "nothing parked" would read as "due now" and spin.
                (select case when min(next_attempt_at) is null then null
                             else greatest(0, extract(epoch from min(next_attempt_at) - clock_timestamp()) * 1000)::float8 end from seams_parked
-                where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying') as in_ms
-               ${last ? sql`, (select count(*) from moved) as moved` : sql``}`.execute(trx)
+                where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying') as in_ms,
+               -- A scheduled event is due by the app's clock, which a test may have moved.
+               (select case when min(next_attempt_at) is null then null
+                            else greatest(0, extract(epoch from min(next_attempt_at) - ${now}::timestamptz) * 1000)::float8 end from seams_parked
+                where subscription = ${o.subscription} and partition = ${o.partition} and status = 'scheduled') as scheduled_in_ms
+               ${last ? sql`, (select count(*) from moved) as moved` : sql``}`,
+      )
     ).rows[0]!;
-    return { busy: false, full, hiddenBehindOpenTransaction: after.hidden, nextRetryInMs: after.in_ms ?? undefined };
+    const next = [after.in_ms, after.scheduled_in_ms].filter((ms): ms is number => ms !== null);
+    return { busy: false, full, events: rows.length, hiddenBehindOpenTransaction: after.hidden, nextRetryInMs: next.length > 0 ? Math.min(...next) : undefined, changed: mine.length > 0 || retryDue };
   }
 
   /**
@@ -261,23 +297,27 @@ export class SubscriptionWorker {
   async #read(
     trx: Transaction<unknown>,
     claim: boolean,
+    now: Date,
   ): Promise<{ cursor: { xid: string; seq: string }; rows: OutboxRow[]; parked: boolean; retryDue: boolean; claimed: Set<string> | undefined }> {
     const o = this.#o;
     const result = (
-      await sql<OutboxRow & { cursor_xid: string; cursor_seq: string; parked: boolean; retry_due: boolean; first_time: boolean | null }>`
+      await runPrepared(
+        trx,
+        sql<OutboxRow & { cursor_xid: string; cursor_seq: string; parked: boolean; retry_due: boolean; first_time: boolean | null }>`
         with c as (
           select cursor_xid, cursor_seq from seams_subscription_cursors where subscription = ${o.subscription} and partition = ${o.partition}
         ), state as (
           select exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}) as parked,
                  exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}
-                         and status = 'retrying' and next_attempt_at <= clock_timestamp()) as retry_due
+                         and ${dueParked(now)}) as retry_due
         ), r as materialized (
           select l.* from c cross join lateral (
             select o.xid, o.seq, o.id, o.version, o.key, o.occurred_at,
                    -- Every version of the event: the handler gets each one converted to the version it takes.
                    o.name = ${o.eventName} and ${partitionOf('o', o.partitions)} = ${o.partition} as matches,
                    case when o.name = ${o.eventName} then o.payload end as payload,
-                   case when o.name = ${o.eventName} then o.trace end as trace
+                   case when o.name = ${o.eventName} then o.trace end as trace,
+                   o.deliver_at is null or o.deliver_at <= ${now}::timestamptz as due
             from ${sql.raw(this.#log)} o
             where (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq)
               and o.xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -286,17 +326,18 @@ export class SubscriptionWorker {
           ) l
         ), claimed as (
           insert into seams_inbox (subscription, event_id, event_xid, event_seq)
-          select ${o.subscription}, r.id, r.xid, r.seq from r, state where r.matches and not state.parked and ${claim}::boolean
+          select ${o.subscription}, r.id, r.xid, r.seq from r, state where r.matches and r.due and not state.parked and ${claim}::boolean
           on conflict do nothing
           returning event_id
         )
         select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, state.parked, state.retry_due,
-               r.xid::text as xid, r.seq::text as seq, r.id, r.version, r.key, r.occurred_at, r.trace, r.matches, r.payload,
+               r.xid::text as xid, r.seq::text as seq, r.id, r.version, r.key, r.occurred_at, r.trace, r.matches, r.due, r.payload,
                r.id in (select event_id from claimed) as first_time
         from c cross join state left join r on true
         -- Qualified: a bare "xid, seq" would sort by the text columns of the select list ('10' < '9'), which reorders
         -- events and, when the limit cuts the batch, moves the cursor past events never read.
-        order by r.xid, r.seq`.execute(trx)
+        order by r.xid, r.seq`,
+      )
     ).rows;
     const head = result[0];
     if (!head) throw new Error(`Subscription ${o.module}/${o.subscription} has no cursor for partition ${o.partition}`);
@@ -321,11 +362,11 @@ export class SubscriptionWorker {
   }
 
   /** Retries parked events whose time has come: the head of each key, then whatever waited behind it, in order. */
-  async #retryDue(trx: Transaction<unknown>, committed: CommitCallbacks): Promise<void> {
+  async #retryDue(trx: Transaction<unknown>, committed: CommitCallbacks, now: Date): Promise<void> {
     const o = this.#o;
     const due = (
       await sql<ParkedRow>`select id::text as id, event_id, xid::text as xid, seq::text as seq, version, key, payload, trace, occurred_at, attempts from seams_parked
-        where subscription = ${o.subscription} and partition = ${o.partition} and status = 'retrying' and next_attempt_at <= clock_timestamp()
+        where subscription = ${o.subscription} and partition = ${o.partition} and ${dueParked(now)}
         order by seams_parked.xid, seams_parked.seq limit ${o.batchSize}`.execute(trx)
     ).rows;
     for (const parked of due) {
@@ -383,9 +424,12 @@ export class SubscriptionWorker {
   /** Inserts inbox rows; returns the ids not seen before. A redelivered event is skipped, never applied twice. */
   async #claimInbox(trx: Transaction<unknown>, events: ReadonlyArray<{ id: string; xid: string; seq: string }>): Promise<Set<string>> {
     if (events.length === 0) return new Set();
-    const inserted = await sql<{ event_id: string }>`insert into seams_inbox (subscription, event_id, event_xid, event_seq)
+    const inserted = await runPrepared(
+      trx,
+      sql<{ event_id: string }>`insert into seams_inbox (subscription, event_id, event_xid, event_seq)
       select ${this.#o.subscription}, * from unnest(${events.map((e) => e.id)}::uuid[], ${events.map((e) => e.xid)}::xid8[], ${events.map((e) => e.seq)}::bigint[])
-      on conflict do nothing returning event_id`.execute(trx);
+      on conflict do nothing returning event_id`,
+    );
     return new Set(inserted.rows.map((row) => row.event_id));
   }
 
@@ -437,12 +481,13 @@ export class SubscriptionWorker {
     if (dead) this.#deadLettered(row.id, error);
   }
 
-  async #park(trx: Transaction<unknown>, row: OutboxRow, status: 'retrying' | 'waiting' | 'dead', attempts: number, error: unknown): Promise<void> {
+  async #park(trx: Transaction<unknown>, row: OutboxRow, status: 'retrying' | 'waiting' | 'dead' | 'scheduled', attempts: number, error: unknown): Promise<void> {
     const o = this.#o;
     const delayMs = status === 'retrying' ? retryDelayMs(o.retry, attempts) : null;
+    const nextAttempt = status === 'scheduled' ? sql`o.deliver_at` : retryTime(delayMs);
     await sql`insert into seams_parked (subscription, partition, event_id, name, version, key, payload, trace, occurred_at, xid, seq, status, attempts, last_error, next_attempt_at)
       select ${o.subscription}, ${o.partition}, o.id, o.name, o.version, o.key, o.payload, o.trace, o.occurred_at, o.xid, o.seq,
-             ${status}, ${attempts}, ${error === null ? null : describe(error)}, ${retryTime(delayMs)}
+             ${status}, ${attempts}, ${error === null ? null : describe(error)}, ${nextAttempt}
       from ${sql.raw(this.#log)} o where o.xid = ${row.xid}::xid8 and o.seq = ${row.seq}::bigint
       on conflict (subscription, event_id) do nothing`.execute(trx);
   }
@@ -462,9 +507,25 @@ export class SubscriptionWorker {
 }
 
 
+/**
+ * Runs a statement of the batch as a prepared statement (see prepared-statements.ts): each has a fixed text per worker,
+ * and planning the read and the cursor move cost about a third of their time on the server.
+ */
+function runPrepared<R>(trx: Transaction<unknown>, query: RawBuilder<R>): Promise<QueryResult<R>> {
+  return trx.executeQuery(prepared(query.compile(trx)));
+}
+
 function describe(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`.slice(0, 2000);
   return String(error).slice(0, 2000);
+}
+
+/**
+ * Parked events whose time has come: a retry by the database's clock (which set it), a scheduled event by the app's
+ * clock (which a test may move).
+ */
+function dueParked(now: Date) {
+  return sql`((status = 'retrying' and next_attempt_at <= clock_timestamp()) or (status = 'scheduled' and next_attempt_at <= ${now}::timestamptz))`;
 }
 
 /** A retry time on the database's clock, the one that decides when it is due. */

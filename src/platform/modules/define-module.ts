@@ -20,7 +20,11 @@ export type RoutesFactory = (app: ModuleRouter, deps: never) => void | Promise<v
  * A module's manifest: the single source of truth for its wiring, data, routes, dependencies and owners. Declared
  * once in `modules/<name>/index.ts`.
  */
-export interface ModuleDefinition<C extends Contract = Contract> {
+export interface ModuleDefinition<
+  C extends Contract = Contract,
+  R extends Readonly<Record<string, Factory>> = Readonly<Record<string, Factory>>,
+  D extends Readonly<Record<string, string>> = Readonly<Record<string, string>>,
+> {
   /** kebab-case; also the name of the module's schema (with `_`) and the prefix of its role. */
   readonly name: string;
   /** What the module is for, in a sentence or two: shown in docs/modules.md and on the console's module map. */
@@ -31,13 +35,13 @@ export interface ModuleDefinition<C extends Contract = Contract> {
    * Other modules this one may call or subscribe to, each with a one-line reason a reviewer can argue with. Using a
    * module that is not declared here fails at start-up and in CI.
    */
-  readonly dependsOn: Readonly<Record<string, string>>;
+  readonly dependsOn: D;
   /** The public contract from `contract.ts`, if the module offers an API. */
   readonly contract?: C;
   /** Builds the implementation of the contract; other modules receive it as `<name>Api`. */
   readonly api?: (deps: never) => ContractApi<C>;
   /** The module's private registrations, by container name (`productsRepository`). */
-  readonly register?: Readonly<Record<string, Factory>>;
+  readonly register?: R;
   readonly routes?: RoutesFactory;
   /**
    * The routes resolve request-scoped dependencies through `request.diScope` (@fastify/awilix): a child scope of the
@@ -55,7 +59,12 @@ export interface ModuleDefinition<C extends Contract = Contract> {
 const MODULE_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
 /** Declares a module. Checks what can be checked without the other modules; the registry checks the rest. */
-export function defineModule<C extends Contract>(definition: ModuleDefinition<C>): ModuleDefinition<C> {
+// R and D are kept as declared so the test harness can type a module's registrations and dependencies.
+export function defineModule<
+  C extends Contract,
+  const R extends Readonly<Record<string, Factory>> = Readonly<Record<never, Factory>>,
+  const D extends Readonly<Record<string, string>> = Readonly<Record<never, string>>,
+>(definition: ModuleDefinition<C, R, D>): ModuleDefinition<C, R, D> {
   if (!MODULE_NAME.test(definition.name)) {
     throw new Error(`Module name "${definition.name}" must be kebab-case: lowercase letters and digits, words joined by "-"`);
   }
@@ -85,4 +94,4 @@ export function defineModule<C extends Contract>(definition: ModuleDefinition<C>
 
 /** Any module definition, whatever its contract. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyModule = ModuleDefinition<any>;
+export type AnyModule = ModuleDefinition<any, Readonly<Record<string, Factory>>, Readonly<Record<string, string>>>;

@@ -1,0 +1,40 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { appParts, buildApp } from './app.ts';
+import { moduleByName, moduleNames } from './modules.ts';
+import { loadConfig } from '#platform/config.ts';
+import { createLogger } from '#platform/logger.ts';
+import { migrationsFolder } from '#platform/db/migrate.ts';
+import { createHarness } from '#platform/testing/harness.ts';
+
+/**
+ * The test harness bound to this system's modules: `import { useApp, useModule } from '#testing'` in any test.
+ * docs/testing.md shows how to use it.
+ */
+
+export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
+
+const projectMigrations = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'migrations');
+
+export const { useApp, useModule, startApp } = createHarness({
+  modules: moduleByName,
+  async build({ modules, env, databaseUrl, clock, migrations }) {
+    const config = loadConfig(
+      // Small pools: test files run side by side against a server that may allow only 100 connections in all.
+      { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', JWT_SECRET: TEST_JWT_SECRET, DB_POOL_MAX: '4', ...env },
+      modules === undefined ? moduleNames : modules.map((module) => module.name),
+    );
+    const app = await buildApp({
+      config,
+      logger: createLogger(config.logLevel),
+      modules,
+      databaseUrl,
+      clock,
+      ...(migrations ? { migrations: migrations((root) => migrationsFolder(root ?? projectMigrations)) } : {}),
+    });
+    return { app, parts: appParts(app) };
+  },
+});
+
+export { createTestClock, type TestClock } from '#platform/testing/test-clock.ts';
+export { UnscriptedCallError } from '#platform/testing/stubs.ts';
