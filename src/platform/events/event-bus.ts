@@ -232,7 +232,7 @@ export class EventBus {
       if (this.#heard === heard) this.#setOthersListen(rows[0]?.others ?? true);
     } catch (error) {
       this.#setOthersListen(true);
-      this.#o.logger.warn({ err: error }, 'could not see whether other instances listen for events; notifying them anyway');
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'could not see whether other instances listen for events; notifying them anyway');
     } finally {
       this.#looking = false;
     }
