@@ -22,6 +22,8 @@ const ALL = ['src/**/*.test.ts', 'modules/**/*.test.ts', 'test/**/*.test.ts'];
 export default defineConfig({
   test: {
     globalSetup: ['test/global-setup.ts'],
+    // Every log line and process output written during a test is checked after it (test/support/log-lines.ts).
+    setupFiles: ['test/support/output-check-setup.ts'],
     // A test that runs a script of the project (a few node processes in turn) takes 10-20 s on a busy 2-core machine
     // with another file beside it.
     testTimeout: 60_000,

@@ -73,7 +73,8 @@ const server = await openServer(process.env.DATABASE_URL ?? 'postgres://postgres
 try {
   const forBinary = await server.freshDatabase();
   const forSource = await server.freshDatabase();
-  const external = (url: string) => ({ DATABASE_URL: url, JWT_SECRET, DB_POOL_MAX: '10', LOG_LEVEL: 'warn' });
+  // The read is driven from one address far past any rate limit.
+  const external = (url: string) => ({ DATABASE_URL: url, JWT_SECRET, DB_POOL_MAX: '10', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '0' });
   run(binary, ['migrate'], external(forBinary.url));
   const starts: number[] = [];
   for (let i = 0; i < STARTS; i++) starts.push(await timeStart(binary, [], external(forBinary.url)));

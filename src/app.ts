@@ -82,7 +82,7 @@ export function appParts(app: ModuleRouter): AppParts {
 export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
-  if (!config.jwtSecret) throw new ConfigError(['JWT_SECRET is not set: expected a string of at least 32 characters']);
+  if (!config.jwtSecret && !config.jwt.jwksUrl) throw new ConfigError(['JWT_SECRET is not set (nor JWT_JWKS_URL): expected a string of at least 32 characters']);
   const { topology, placement, sharesLog } = placeLocalModules(options);
   const local = topology.local;
   // Which events cross processes (over NATS); fails here, before any database work, if they do and NATS_URL is unset.
@@ -93,7 +93,14 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
   const delivery: { bus?: EventBus } = {};
   const databases = await openDatabases({ placement, config, logger, migrations: migrationSourceOf(options), readsOutbox: sharesLog, delivery });
 
-  const app = await createHttpServer({ logger, jwtSecret: config.jwtSecret, meter: metrics.meter('seams.http'), docsAssets: options.assetDirectories?.['swagger-ui'] });
+  const app = await createHttpServer({
+    logger,
+    auth: { secret: config.jwtSecret, ...config.jwt },
+    rateLimit: config.rateLimit,
+    trustProxy: config.trustProxy,
+    corsOrigins: config.http.corsOrigins,
+    timeouts: config.http.timeouts,
+    meter: metrics.meter('seams.http'), docsAssets: options.assetDirectories?.['swagger-ui'] });
   app.addHook('onClose', async () => {
     // Stop delivering before the pools the handlers write through go away.
     await delivery.bus?.stop();

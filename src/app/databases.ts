@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Config } from '#platform/config.ts';
 import type { Logger } from '#platform/logger.ts';
+import { DatabaseAvailability } from '#platform/db/database-availability.ts';
 import type { DatabasePlacement } from '#platform/db/database-placement.ts';
 import type { MigrationSource } from '#platform/db/migrate.ts';
 import { prepareModuleDatabases } from '#platform/db/module-databases.ts';
@@ -14,6 +15,8 @@ export interface AppDatabases {
   readonly ofModule: ReadonlyMap<string, Kysely<unknown>>;
   /** By database URL: the platform's own connection, for work across modules' event tables (lag, dead letters, retention). */
   readonly platform: ReadonlyMap<string, Kysely<unknown>>;
+  /** Which of these databases are away right now; every pool above reports to it. */
+  readonly availability: DatabaseAvailability;
   destroy(): Promise<void>;
 }
 
@@ -34,24 +37,28 @@ export async function openDatabases(options: OpenDatabasesOptions): Promise<AppD
   const { placement, config, logger, delivery } = options;
   const ofModule = new Map<string, Kysely<unknown>>();
   const platform = new Map<string, Kysely<unknown>>();
+  const availability = new DatabaseAvailability({ logger, connectTimeoutMs: config.dbConnectTimeoutMs, poolWaitMs: config.dbPoolWaitMs });
   for (const [url, group] of placement.groups) {
     const prepared = await prepareModuleDatabases({
       url,
       modules: group,
       poolMax: config.dbPoolMax,
+      availability,
       migrations: options.migrations,
       logger,
       onPublishCommitted: (module, events) => delivery.bus?.published(module, events),
       readsOutbox: options.readsOutbox,
     });
     for (const [module, db] of prepared) ofModule.set(module, db);
-    platform.set(url, createPlatformDatabase(url, logger));
+    platform.set(url, createPlatformDatabase(url, availability));
   }
   return {
     placement,
     ofModule,
     platform,
+    availability,
     destroy: async () => {
+      availability.close();
       await Promise.all([...ofModule.values(), ...platform.values()].map((db) => db.destroy()));
     },
   };

@@ -50,6 +50,7 @@ export async function startEventDelivery(
     natsUrl: config.natsUrl,
     natsPartitions: config.events.natsPartitions,
     retentionMs: config.events.retentionMs,
+    availability: databases.availability,
     clock: options.clock,
   });
   app.addHook('onReady', () => bus.start());

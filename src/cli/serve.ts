@@ -59,10 +59,12 @@ interface Started {
 async function start(config: Config, runtime: Runtime, logger: Logger, started: Started): Promise<void> {
 
   const database = await chooseDatabase(config, runtime, logger, (embedded) => (started.embedded = embedded));
-  if (!config.jwtSecret && !database.embedded) {
-    throw new StartupError('JWT_SECRET is not set: it is required with DATABASE_URL (a string of at least 32 characters).', { exitCode: EXIT_CODES.config });
+  if (!config.jwtSecret && !config.jwt.jwksUrl && !database.embedded) {
+    throw new StartupError('JWT_SECRET is not set: it is required with DATABASE_URL unless JWT_JWKS_URL is set (a string of at least 32 characters).', {
+      exitCode: EXIT_CODES.config,
+    });
   }
-  const jwtSecret = config.jwtSecret ?? (await loadOrCreateDevSecret(path.resolve(config.dataDir)));
+  const jwtSecret = config.jwtSecret ?? (config.jwt.jwksUrl ? undefined : await loadOrCreateDevSecret(path.resolve(config.dataDir)));
   logger.info({ database: redactUrl(database.url), modules: config.modules }, 'starting');
 
   const assetDirectories = (await runtime.assetDirectories?.(config.cacheDir, logger)) ?? {};
@@ -89,7 +91,8 @@ async function start(config: Config, runtime: Runtime, logger: Logger, started: 
     `Seams is listening on ${base} (API docs: ${base}/docs, console: ${base}/console/)`,
   );
 
-  if (database.embedded) {
+  // With an identity provider's keys (JWT_JWKS_URL), tokens of our own would be refused: no demo tokens or data then.
+  if (database.embedded && !config.jwt.jwksUrl) {
     // Local development: demo data and ready-made tokens for a person to copy. On stderr, so stdout stays JSON lines.
     const customerToken = app.jwt.sign({ sub: 'demo-customer', roles: [] });
     const adminToken = app.jwt.sign({ sub: 'demo-admin', roles: ['admin'] });

@@ -9,6 +9,30 @@ import { defaultCacheRoot } from './files/cache-root.ts';
 export const ConfigSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000, description: 'TCP port the HTTP server listens on.' }),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Interface to listen on. Use 0.0.0.0 in containers.' }),
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 10_000,
+    description: 'Longest time a client may take to send a whole request, headers and body; past it the connection is closed (408). A slow client cannot hold a socket.',
+  }),
+  HTTP_CONNECTION_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 30_000,
+    description: 'Longest silence on a connection while a request is under way (either side); past it the socket is closed.',
+  }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({
+    minimum: 100,
+    maximum: 600_000,
+    default: 72_000,
+    description: 'How long an idle keep-alive connection stays open for the next request. Keep it above the idle timeout of the load balancer in front (often 60 s).',
+  }),
+  CORS_ORIGINS: Type.Optional(
+    Type.String({
+      pattern: '^\\s*https?://[^,\\s]+\\s*(,\\s*https?://[^,\\s]+\\s*)*$',
+      description: 'Origins whose browser pages may call the API, comma-separated (`https://shop.example.com`). Unset: no CORS headers, so browsers on other origins cannot read answers.',
+    }),
+  ),
   LOG_LEVEL: Type.Union(
     [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
     { default: 'info', description: 'Minimum pino log level.' },
@@ -61,6 +85,19 @@ export const ConfigSchema = Type.Object({
     }),
   ),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'Connections in each module\'s pool.' }),
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({
+    minimum: 50,
+    maximum: 60_000,
+    default: 1000,
+    description:
+      'Longest wait for a new database connection: past it (or at once when the database refuses) a request answers 503 DATABASE_UNAVAILABLE with Retry-After, and while the outage lasts every request does so at once.',
+  }),
+  DB_POOL_WAIT_MS: Type.Integer({
+    minimum: 50,
+    maximum: 120_000,
+    default: 5000,
+    description: 'Longest wait for a free connection in a module\'s pool when all are busy; past it the request answers 503 DATABASE_UNAVAILABLE. At least DB_CONNECT_TIMEOUT_MS.',
+  }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({
     minimum: 100,
     maximum: 60000,
@@ -71,9 +108,59 @@ export const ConfigSchema = Type.Object({
     Type.String({
       minLength: 32,
       description:
-        'HS256 secret that signs and verifies bearer tokens. Unset with the embedded database: a development secret is generated into DATA_DIR. Required with DATABASE_URL.',
+        'HS256 secret that signs and verifies bearer tokens, for development and tests. Unset with the embedded database: a development secret is generated into DATA_DIR. Required with DATABASE_URL unless JWT_JWKS_URL is set (then unused for verifying).',
     }),
   ),
+  JWT_JWKS_URL: Type.Optional(
+    Type.String({
+      pattern: '^https?://',
+      description:
+        "An identity provider's JSON Web Key Set (Keycloak, Auth0, Entra ID: `https://…/.well-known/jwks.json` or the provider's `jwks_uri`). Set: bearer tokens must be signed RS256 or ES256 by one of its keys, picked by `kid`; JWT_SECRET no longer verifies them. Keys are cached; an unknown `kid` refetches the set once.",
+    }),
+  ),
+  JWT_JWKS_COOLDOWN_MS: Type.Integer({
+    minimum: 0,
+    maximum: 3_600_000,
+    default: 30_000,
+    description: 'Shortest time between two fetches of JWT_JWKS_URL, so tokens with made-up `kid`s cannot flood the identity provider.',
+  }),
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1, description: 'Set: a token\'s `iss` must be exactly this.' })),
+  JWT_AUDIENCE: Type.Optional(
+    Type.String({ minLength: 1, description: 'Set: a token\'s `aud` must contain this (or one of these, comma-separated).' }),
+  ),
+  JWT_MAX_AGE: Type.Integer({
+    minimum: 60,
+    maximum: 31_536_000,
+    default: 86_400,
+    description:
+      'Longest accepted token lifetime in seconds, from `iat`: a token whose `exp` is further from its `iat`, or issued longer ago, is refused. Tokens need `exp` and `iat`.',
+  }),
+  JWT_CLOCK_TOLERANCE_S: Type.Integer({ minimum: 0, maximum: 30, default: 5, description: 'Seconds of clock skew allowed when checking `exp`, `nbf` and `iat`.' }),
+  JWT_ROLES_CLAIM: Type.String({
+    minLength: 1,
+    default: 'roles',
+    description: 'The claim that lists the caller\'s roles (`admin` among them for admins): a name (`roles`, `https://example.com/roles`) or a dotted path (`realm_access.roles`).',
+  }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    default: 1200,
+    description:
+      'Requests one caller may make per minute: the subject of a valid bearer token, else the client address. Over it: 429 problem+json with Retry-After and RateLimit-* headers. 0: no limit. /health/* and /metrics are exempt, and so are calls between modules.',
+  }),
+  RATE_LIMIT_REDIS_URL: Type.Optional(
+    Type.String({
+      pattern: '^rediss?://',
+      description: 'Redis that keeps the rate-limit counts, so that every instance shares one limit per caller. Unset: each instance counts on its own. A Redis that is away lets requests through.',
+    }),
+  ),
+  RATE_LIMIT_REDIS_PREFIX: Type.String({ minLength: 1, default: 'seams:rate-limit:', description: 'Prefix of the rate-limit keys in RATE_LIMIT_REDIS_URL.' }),
+  TRUST_PROXY: Type.String({
+    minLength: 1,
+    default: 'false',
+    description:
+      'Behind a reverse proxy or load balancer, which of them to believe about the client address (X-Forwarded-For), which the rate limit keys on: `true` (all), a number of hops, or a comma-separated list of addresses or CIDRs. `false`: the connection\'s own address.',
+  }),
   EVENTS_MAX_ATTEMPTS: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Attempts per event and subscription before it becomes a dead letter.' }),
   EVENTS_RETRY_BASE_MS: Type.Integer({ minimum: 1, maximum: 3_600_000, default: 1000, description: 'First retry delay; doubles per attempt, with jitter.' }),
   EVENTS_RETRY_MAX_MS: Type.Integer({ minimum: 1, maximum: 86_400_000, default: 300_000, description: 'Longest retry delay.' }),
@@ -156,8 +243,26 @@ export interface Config {
   readonly remote: { readonly timeoutMs: number; readonly retries: number };
   readonly natsUrl: string | undefined;
   readonly dbPoolMax: number;
+  readonly dbConnectTimeoutMs: number;
+  readonly dbPoolWaitMs: number;
   readonly shutdownTimeoutMs: number;
   readonly jwtSecret: string | undefined;
+  readonly jwt: {
+    readonly jwksUrl: string | undefined;
+    readonly jwksCooldownMs: number;
+    readonly issuer: string | undefined;
+    readonly audiences: readonly string[];
+    readonly maxAgeSeconds: number;
+    readonly clockToleranceSeconds: number;
+    readonly rolesClaim: string;
+  };
+  readonly http: {
+    readonly timeouts: { readonly requestMs: number; readonly connectionMs: number; readonly keepAliveMs: number };
+    readonly corsOrigins: readonly string[];
+  };
+  readonly rateLimit: { readonly perMinute: number; readonly redisUrl: string | undefined; readonly redisPrefix: string };
+  /** Fastify's trustProxy: all, none, these addresses, or a function that trusts the first N hops. */
+  readonly trustProxy: TrustProxy;
   /** The console's link out to a tracing backend, with `{traceId}` in it. */
   readonly consoleTraceUrl: string | undefined;
   /** ORDER_PENDING_TIMEOUT_MS: when a pending order expires. */
@@ -230,8 +335,25 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
     remote: { timeoutMs: config.REMOTE_TIMEOUT_MS, retries: config.REMOTE_RETRIES },
     natsUrl: config.NATS_URL,
     dbPoolMax: config.DB_POOL_MAX,
+    dbConnectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    dbPoolWaitMs: config.DB_POOL_WAIT_MS,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     jwtSecret: config.JWT_SECRET,
+    jwt: {
+      jwksUrl: config.JWT_JWKS_URL,
+      jwksCooldownMs: config.JWT_JWKS_COOLDOWN_MS,
+      issuer: config.JWT_ISSUER,
+      audiences: (config.JWT_AUDIENCE ?? '').split(',').map((audience) => audience.trim()).filter(Boolean),
+      maxAgeSeconds: config.JWT_MAX_AGE,
+      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_S,
+      rolesClaim: config.JWT_ROLES_CLAIM,
+    },
+    http: {
+      timeouts: { requestMs: config.HTTP_REQUEST_TIMEOUT_MS, connectionMs: config.HTTP_CONNECTION_TIMEOUT_MS, keepAliveMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS },
+      corsOrigins: (config.CORS_ORIGINS ?? '').split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean),
+    },
+    rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, redisUrl: config.RATE_LIMIT_REDIS_URL, redisPrefix: config.RATE_LIMIT_REDIS_PREFIX },
+    trustProxy: parseTrustProxy(config.TRUST_PROXY),
     consoleTraceUrl: config.CONSOLE_TRACE_URL,
     orderPendingTimeoutMs: config.ORDER_PENDING_TIMEOUT_MS,
     otel: { endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: config.OTEL_SERVICE_NAME, disabled: config.OTEL_SDK_DISABLED === 'true' },
@@ -245,6 +367,18 @@ export function loadConfig(env: Record<string, string | undefined>, knownModules
       natsPartitions: config.EVENTS_NATS_PARTITIONS,
     },
   };
+}
+
+export type TrustProxy = boolean | string[] | ((address: string, hop: number) => boolean);
+
+function parseTrustProxy(value: string): TrustProxy {
+  const trimmed = value.trim();
+  if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
+  if (/^\d+$/.test(trimmed)) {
+    const hops = Number(trimmed);
+    return (_address, hop) => hop < hops;
+  }
+  return trimmed.split(',').map((entry) => entry.trim()).filter(Boolean);
 }
 
 function parseModules(value: string, knownModules: readonly string[]): string[] {

@@ -2,7 +2,7 @@
  * The one error type that domain and application code throws on purpose. Each has a stable, machine-readable `code`
  * and a `kind` that the HTTP error handler maps to a status; no HTTP status appears in domain code.
  */
-export type AppErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'unprocessable' | 'unavailable';
+export type AppErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'unprocessable' | 'rate_limited' | 'unavailable';
 
 export class AppError extends Error {
   readonly code: string;

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ConfigSchema } from '#platform/config.ts';
+import { checkLogLine, outputProblems } from '../support/log-lines.ts';
 import { signToken } from '../support/shop-client.ts';
 
 /**
@@ -57,6 +58,8 @@ export interface RunningSeams extends SeamsProcess {
 }
 
 const running = new Set<ChildProcess>();
+/** Node's warnings of things that will break (pg's "client is already executing a query", a leaking listener). */
+const NODE_WARNING = /^.*\b(?:Deprecation|MaxListenersExceeded)Warning\b.*$/gm;
 
 /** What to run: by default `npm start`'s command in the project folder; the process tests of the binary run that. */
 export interface SeamsCommand {
@@ -87,6 +90,8 @@ export function spawnSeams(env: Record<string, string>, command: SeamsCommand = 
   const waiters = new Set<() => void>();
   createInterface({ input: child.stdout! }).on('line', (text) => {
     output.stdout += `${text}\n`;
+    // What looks like a log line must be one: strict JSON, no key twice (checked after each test).
+    if (text.startsWith('{')) checkLogLine(text, `seams process ${child.pid} stdout`);
     try {
       lines.push(JSON.parse(text) as LogLine);
     } catch {
@@ -96,6 +101,7 @@ export function spawnSeams(env: Record<string, string>, command: SeamsCommand = 
   });
   child.stderr!.on('data', (chunk: Buffer) => {
     output.stderr += chunk.toString();
+    for (const warning of chunk.toString().match(NODE_WARNING) ?? []) outputProblems.push(`seams process ${child.pid} stderr: ${warning}`);
     for (const wake of waiters) wake();
   });
   // Set on 'close', when all output has been read: 'exit' can come before the last stderr chunk.

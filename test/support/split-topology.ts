@@ -44,6 +44,9 @@ export async function startSplitTopology(options: SplitTopologyOptions): Promise
     EVENTS_RETRY_BASE_MS: '50',
     // Three processes beside another test file, on a server that may allow only 100 connections in all.
     DB_POOL_MAX: '3',
+    // The tests poll one order with one admin token every few ms, far past a person's rate: no limit here (its own
+    // tests are in test/operations/rate-limit.test.ts).
+    RATE_LIMIT_PER_MINUTE: '0',
     ...(options.otlpEndpoint ? { OTEL_EXPORTER_OTLP_ENDPOINT: options.otlpEndpoint, OTEL_SERVICE_NAME: `seams-${group}` } : { OTEL_SDK_DISABLED: 'true' }),
     ...options.env,
   });

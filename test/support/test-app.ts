@@ -7,6 +7,7 @@ import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import { ensureDatabase } from '#platform/db/ensure-database.ts';
 import { dropTestDatabase, testDatabaseName } from '#platform/testing/test-database.ts';
+import { checkingLogSink } from './log-lines.ts';
 import type { ShopClient } from './shop-client.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-that-is-at-least-32-characters-long';
@@ -46,17 +47,20 @@ export async function isolatedDatabase(): Promise<{ url: string; drop: () => Pro
   return { url, drop: () => dropTestDatabase(serverUrl, name) };
 }
 
-/** Builds the app on this run's database, as `npm start` would, with logs off unless TEST_LOG_LEVEL is set. */
+/**
+ * Builds the app on this run's database, as `npm start` would. It logs at info (or TEST_LOG_LEVEL) into a sink that
+ * checks every line (log-lines.ts) and prints them only when TEST_LOG_LEVEL is set.
+ */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<ModuleRouter> {
   const modules = options.modules ?? shopModules;
   const config = loadConfig(
     // Small pools: two test files run at once against a server that may allow only 100 connections in all.
-    { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', JWT_SECRET: TEST_JWT_SECRET, DB_POOL_MAX: '4', ...options.env },
+    { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', JWT_SECRET: TEST_JWT_SECRET, DB_POOL_MAX: '4', ...options.env },
     modules.map((module) => module.name),
   );
   return buildApp({
     config,
-    logger: createLogger(config.logLevel),
+    logger: createLogger(config.logLevel, checkingLogSink(process.env.TEST_LOG_LEVEL ? process.stdout : undefined)),
     modules,
     databaseUrl: options.databaseUrl ?? testDatabaseUrl(),
     ...(options.migrationsDir ? { migrationsDir: options.migrationsDir } : {}),

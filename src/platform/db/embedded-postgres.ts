@@ -19,6 +19,12 @@ export interface EmbeddedPostgres {
   readonly dataDir: string;
   /** Fast shutdown (pg_ctl stop -m fast); idempotent. */
   stop(): Promise<void>;
+  /**
+   * Stops the server as a crash would (pg_ctl stop -m immediate: no checkpoint, every connection cut), for outage
+   * drills; {@link restart} brings it back on the same port, through crash recovery.
+   */
+  crash(): Promise<void>;
+  restart(): Promise<void>;
 }
 
 const OWNER_FILE = 'seams-owner.json';
@@ -78,6 +84,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     dataDir,
     stop: () => (stopping ??= stopServer(dataDir, bin, user)),
+    crash: () => run(bin.pg_ctl, ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '60'], user),
+    restart: () => run(bin.pg_ctl, pgCtlStart, user),
   };
 }
 

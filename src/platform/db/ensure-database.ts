@@ -1,10 +1,11 @@
 import pg from 'pg';
+import { STARTUP_CONNECT_TIMEOUT_MS } from './database-availability.ts';
 import { ident } from './provision.ts';
 import { withDatabase } from './database-names.ts';
 
 /** Creates the database on the server if it does not exist yet, and returns a connection string to it. */
 export async function ensureDatabase(serverUrl: string, database: string): Promise<string> {
-  const client = new pg.Client({ connectionString: serverUrl });
+  const client = new pg.Client({ connectionString: serverUrl, connectionTimeoutMillis: STARTUP_CONNECT_TIMEOUT_MS });
   await client.connect();
   try {
     const exists = await client.query('select 1 from pg_database where datname = $1', [database]);

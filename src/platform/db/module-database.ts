@@ -1,9 +1,9 @@
 import { Kysely } from 'kysely';
 import pg from 'pg';
-import type { Logger } from 'pino';
 import { commitSignallingDialect } from '../events/commit-signalling-dialect.ts';
 import { traceStatements } from '../telemetry/sql-spans.ts';
 import { runPrepared } from './prepared-statements.ts';
+import type { DatabaseAvailability } from './database-availability.ts';
 
 /** The handle a module gets to its own schema. Each module types it with its own tables: `ModuleDb<CatalogTables>`. */
 export type ModuleDb<Tables> = Kysely<Tables>;
@@ -15,17 +15,8 @@ export interface ModuleDatabaseOptions {
   readonly poolMax: number;
   /** Called after a transaction that published events commits (the event bus's in-process wake-up). */
   readonly onPublishCommitted?: (events: number) => void;
-  readonly logger: Logger;
-}
-
-/**
- * A database that goes away makes idle pooled connections emit 'error'; unhandled, that ends the process. Logged
- * instead: the next query fails (and /health/ready says so), and the pool reconnects when the database is back.
- */
-export function logPoolErrors(pool: pg.Pool, logger: Logger): void {
-  const log = (error: Error) => logger.warn({ err: error }, 'database connection lost');
-  pool.on('error', log);
-  pool.on('connect', (client) => client.on('error', log));
+  /** Told of the pool's failed and broken connections; also gives the connection timeout. */
+  readonly availability: DatabaseAvailability;
 }
 
 /**
@@ -45,8 +36,11 @@ export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): Mo
     max: options.poolMax,
     options: `-c role=${options.role} -c search_path=${options.schema} -c idle_in_transaction_session_timeout=${IDLE_IN_TRANSACTION_TIMEOUT_MS}`,
     application_name: `seams:${options.schema}`,
+    // Bounds both a new connection and the wait for a free one: a request never queues for a slot without limit.
+    ...options.availability.clientOptions(),
   });
-  logPoolErrors(pool, options.logger);
+  // A database that goes away makes idle pooled connections emit 'error'; unhandled, that ends the process.
+  options.availability.watchPool(pool, options.url);
   // First of the wrappers of a connection's query, so that the SQL spans' wrapper, added after it, still sees the text.
   runPrepared(pool);
   traceStatements(pool);

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { schemaName } from './database-names.ts';
 import { migrateModule, type MigrationSource } from './migrate.ts';
+import type { DatabaseAvailability } from './database-availability.ts';
 import { createModuleDatabase } from './module-database.ts';
 import { grantOutboxReads, provisionModules } from './provision.ts';
 import { verifyDataBoundaries } from './verify-data-boundaries.ts';
@@ -17,6 +18,8 @@ export interface ModuleDatabasesOptions {
   readonly poolMax: number;
   readonly migrations: MigrationSource;
   readonly logger: Logger;
+  /** Connection timeouts, and one log line per outage, for every module's pool. */
+  readonly availability: DatabaseAvailability;
   /** Called after a module's transaction that published events commits. */
   readonly onPublishCommitted: (module: string, events: number) => void;
   /**
@@ -42,7 +45,7 @@ export async function prepareModuleDatabases(options: ModuleDatabasesOptions): P
       role,
       schema,
       poolMax: options.poolMax,
-      logger,
+      availability: options.availability,
       onPublishCommitted: (events) => options.onPublishCommitted(module, events),
     });
     databases.set(module, db);

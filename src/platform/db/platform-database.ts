@@ -1,16 +1,15 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { Logger } from 'pino';
 import { traceStatements } from '../telemetry/sql-spans.ts';
-import { logPoolErrors } from './module-database.ts';
+import type { DatabaseAvailability } from './database-availability.ts';
 
 /**
  * The platform's own connection to a database, as the DATABASE_URL user: for work across modules' event tables (lag,
  * dead letters, retention), which no module's role may do. Two connections are plenty for that.
  */
-export function createPlatformDatabase(url: string, logger: Logger): Kysely<unknown> {
-  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'seams:platform' });
-  logPoolErrors(pool, logger);
+export function createPlatformDatabase(url: string, availability: DatabaseAvailability): Kysely<unknown> {
+  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'seams:platform', ...availability.clientOptions() });
+  availability.watchPool(pool, url);
   traceStatements(pool);
   return new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
 }

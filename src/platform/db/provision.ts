@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { STARTUP_CONNECT_TIMEOUT_MS } from './database-availability.ts';
 import type { Logger } from 'pino';
 import { roleName, schemaName } from './database-names.ts';
 
@@ -17,7 +18,7 @@ export interface ProvisionedModule {
  * connecting user is made a member of each role so its pools may take that role.
  */
 export async function provisionModules(adminUrl: string, modules: readonly string[], logger: Logger): Promise<ProvisionedModule[]> {
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: STARTUP_CONNECT_TIMEOUT_MS });
   await client.connect();
   try {
     await client.query('begin');
@@ -61,7 +62,7 @@ export function ident(name: string): string {
  */
 export async function grantOutboxReads(adminUrl: string, grants: ReadonlyArray<{ subscriberRole: string; producerSchema: string }>): Promise<void> {
   if (grants.length === 0) return;
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: STARTUP_CONNECT_TIMEOUT_MS });
   await client.connect();
   try {
     await client.query('begin');

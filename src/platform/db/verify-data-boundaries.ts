@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { STARTUP_CONNECT_TIMEOUT_MS } from './database-availability.ts';
 import { ident } from './provision.ts';
 
 /** What a module's role is meant to have in one database: its own schema, and read access to its producers' outboxes. */
@@ -167,7 +168,7 @@ order by 1, 3, 5, 8`;
  */
 export async function verifyDataBoundaries(adminUrl: string, expectations: readonly ModuleRoleExpectation[]): Promise<void> {
   if (expectations.length === 0) return;
-  const client = new pg.Client({ connectionString: adminUrl });
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: STARTUP_CONNECT_TIMEOUT_MS });
   await client.connect();
   let findings: Finding[];
   try {

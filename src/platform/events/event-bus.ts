@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type DatabaseAvailability } from '../db/database-availability.ts';
+import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import type { Clock } from '../clock.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import type { SubscriptionWorker } from './subscription-worker.ts';
@@ -20,6 +22,11 @@ const HIDDEN_RECHECK_MS = 1;
 const HIDDEN_RECHECK_FAST_MS = 10;
 const HIDDEN_FAST_FOR_MS = 1000;
 const LISTEN_RECONNECT_MS = 1000;
+/**
+ * While the database is away, a worker tries again at most this often: cheap (the connection is refused at once), and
+ * the outage's end wakes every worker anyway (DatabaseAvailability.onRecovered).
+ */
+const UNAVAILABLE_RETRY_MAX_MS = 2000;
 /**
  * Under steady load a worker woken during a batch runs the next one at once, so a batch holds only what committed while
  * the last one ran, and every batch costs a commit. When the last batch held at least this many events (a rate far
@@ -60,6 +67,8 @@ export interface EventBusOptions {
   readonly pollIntervalMs: number;
   readonly metrics: EventMetrics;
   readonly logger: Logger;
+  /** Told of connections that fail because the database is away, which it then logs once per outage. */
+  readonly availability?: DatabaseAvailability;
   /** When it jumps (a test clock moved forward), every worker looks at once for events that became due. */
   readonly clock?: Clock;
 }
@@ -119,8 +128,10 @@ export class EventBus {
 
   async start(): Promise<void> {
     this.#stopClockListener = this.#o.clock?.onJump(() => this.wakeAll());
-    this.#notifier = new pg.Pool({ connectionString: this.#o.adminUrl, max: 1, application_name: 'seams:events-notify' });
-    this.#notifier.on('error', (error) => this.#o.logger.warn({ err: error }, 'event notifier connection failed'));
+    this.#notifier = new pg.Pool({ connectionString: this.#o.adminUrl, max: 1, application_name: 'seams:events-notify', connectionTimeoutMillis: this.#connectTimeoutMs });
+    this.#notifier.on('error', (error) => {
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'event notifier connection failed');
+    });
     // Even with no runner of its own: to hear that another instance started listening (see #othersListen).
     await this.#listen();
     this.#pollTimer = setInterval(() => {
@@ -166,6 +177,15 @@ export class EventBus {
     await this.#notifier?.end().catch(() => undefined);
   }
 
+  get #connectTimeoutMs(): number {
+    return this.#o.availability?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  }
+
+  /** True when the error means the database is away: then DatabaseAvailability has said so, once. */
+  #outage(error: unknown): boolean {
+    return this.#o.availability ? this.#o.availability.failed(this.#o.adminUrl, error) : false;
+  }
+
   #wake(producer: string): void {
     for (const scheduler of this.#schedulers) if (scheduler.producer === producer) scheduler.wake();
   }
@@ -183,7 +203,7 @@ export class EventBus {
       await this.#notifier.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.#instance, producers })]);
     } catch (error) {
       // Other instances still find the events on their next poll.
-      this.#o.logger.warn({ err: error }, 'could not notify other instances of new events');
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'could not notify other instances of new events');
     }
   }
 
@@ -212,21 +232,21 @@ export class EventBus {
       if (this.#heard === heard) this.#setOthersListen(rows[0]?.others ?? true);
     } catch (error) {
       this.#setOthersListen(true);
-      this.#o.logger.warn({ err: error }, 'could not see whether other instances listen for events; notifying them anyway');
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'could not see whether other instances listen for events; notifying them anyway');
     } finally {
       this.#looking = false;
     }
   }
 
   async #listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#o.adminUrl, application_name: LISTENER_APPLICATION });
+    const client = new pg.Client({ connectionString: this.#o.adminUrl, application_name: LISTENER_APPLICATION, connectionTimeoutMillis: this.#connectTimeoutMs });
     const retry = () => {
       if (this.#stopped) return;
       this.#listener = undefined;
       setTimeout(() => void this.#listen().catch(() => undefined), LISTEN_RECONNECT_MS).unref();
     };
     client.on('error', (error) => {
-      this.#o.logger.warn({ err: error }, 'event listener connection lost; polling until it is back');
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'event listener connection lost; polling until it is back');
       retry();
     });
     client.on('notification', (message) => {
@@ -248,7 +268,7 @@ export class EventBus {
       // Tells the instances already running that someone listens now, so they notify from now on.
       await this.#notify([]);
     } catch (error) {
-      this.#o.logger.warn({ err: error }, 'could not listen for events from other instances; polling');
+      if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'could not listen for events from other instances; polling');
       await client.end().catch(() => undefined);
       retry();
     }
@@ -322,6 +342,11 @@ class WorkerScheduler {
         if (outcome.nextRetryInMs !== undefined) this.#after(outcome.nextRetryInMs);
       } catch (error) {
         this.#failures += 1;
+        if (isDatabaseUnavailable(error)) {
+          // Told once per outage by DatabaseAvailability; the outage's end wakes this worker at once.
+          this.#after(Math.min(UNAVAILABLE_RETRY_MAX_MS, 100 * 2 ** Math.min(this.#failures, 5)));
+          return;
+        }
         this.#o.logger.error({ err: error, module: this.#worker.module, subscription: this.#worker.subscription }, 'event delivery batch failed');
         this.#after(Math.min(this.#o.pollIntervalMs, 50 * 2 ** Math.min(this.#failures, 6)));
         return;

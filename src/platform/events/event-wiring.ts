@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
+import type { DatabaseAvailability } from '../db/database-availability.ts';
 import { schemaName } from '../db/database-names.ts';
 import type { AnyModule } from '../modules/define-module.ts';
 import { producerOf } from './event-definition.ts';
@@ -63,6 +64,8 @@ export interface EventWiringOptions {
   readonly natsPartitions?: number;
   /** How long streams keep events (EVENTS_RETENTION_HOURS). */
   readonly retentionMs?: number;
+  /** Told of database outages, which it logs once each; its recoveries wake every worker. */
+  readonly availability?: DatabaseAvailability;
   /** Decides when events published with a due time are due (the system clock unless a test's). */
   readonly clock?: Clock;
 }
@@ -107,6 +110,8 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
     logger: options.logger,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(transport ? { transport } : {}),
+    ...(options.availability ? { availability: options.availability } : {}),
   });
+  options.availability?.onRecovered(() => bus.wakeAll());
   return bus;
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type DatabaseAvailability } from '../db/database-availability.ts';
 
 /**
  * Session advisory locks that say which instance relays a producer's outbox and which receives each partition of a
@@ -12,10 +13,12 @@ export class NatsLeases {
   readonly #held = new Set<string>();
   #client: Promise<pg.Client> | undefined;
   #queue: Promise<void> = Promise.resolve();
+  readonly #availability: DatabaseAvailability | undefined;
 
-  constructor(url: string, logger: Logger) {
+  constructor(url: string, logger: Logger, availability?: DatabaseAvailability) {
     this.#url = url;
     this.#logger = logger;
+    this.#availability = availability;
   }
 
   holds(key: string): boolean {
@@ -52,9 +55,14 @@ export class NatsLeases {
 
   #connection(): Promise<pg.Client> {
     this.#client ??= (async () => {
-      const client = new pg.Client({ connectionString: this.#url, application_name: 'seams:nats-leases' });
+      const client = new pg.Client({
+        connectionString: this.#url,
+        application_name: 'seams:nats-leases',
+        connectionTimeoutMillis: this.#availability?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      });
       client.on('error', (error) => {
-        this.#logger.warn({ err: error }, 'lost the connection that holds the NATS receiver leases; taking them again');
+        // A database outage is told once, by DatabaseAvailability.
+        if (!this.#availability?.failed(this.#url, error)) this.#logger.warn({ err: error }, 'lost the connection that holds the NATS receiver leases; taking them again');
         this.#held.clear();
         this.#client = undefined;
       });
@@ -63,6 +71,7 @@ export class NatsLeases {
         return client;
       } catch (error) {
         this.#client = undefined;
+        this.#availability?.failed(this.#url, error);
         throw error;
       }
     })();

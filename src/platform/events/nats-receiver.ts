@@ -1,6 +1,7 @@
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { sql, type Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import type { NatsLeases } from './nats-leases.ts';
 import type { RelayedEvent } from './nats-relay.ts';
 import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectsOfPartition, type NatsLink } from './nats-connection.ts';
@@ -116,7 +117,8 @@ export class NatsReceiver {
         if (this.#stopped) break;
         if (error instanceof StartOver) continue;
         this.#failures += 1;
-        o.logger.warn({ err: error, subscription: o.subscription, partition: o.partition }, 'receiving events from NATS failed; trying again');
+        // A database outage is logged once, by DatabaseAvailability; this loop only waits it out.
+        if (!isDatabaseUnavailable(error)) o.logger.warn({ err: error }, 'receiving events from NATS failed; trying again');
         await this.#sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(this.#failures, 8)));
       } finally {
         await this.#messages?.close().catch(() => undefined);
@@ -141,7 +143,7 @@ export class NatsReceiver {
     if (state.last_seq < position) {
       // The stream is younger than our position: the server lost its data and the stream was made again. Its events are
       // new to it, and numbered from 1 again; what we stored before is dropped by event id.
-      o.logger.warn({ subscription: o.subscription, partition: o.partition, position, streamLastSeq: state.last_seq }, 'the stream is behind what was received from it (it was recreated); reading it from the start');
+      o.logger.warn({ position, streamLastSeq: state.last_seq }, 'the stream is behind what was received from it (it was recreated); reading it from the start');
       if (!(await this.#movePosition(position, 0))) throw new StartOver();
       position = 0;
     }
@@ -160,7 +162,7 @@ export class NatsReceiver {
         if (theirs && Number(theirs) !== o.partitions && !warnedPartitions) {
           warnedPartitions = true;
           o.logger.error(
-            { subscription: o.subscription, here: o.partitions, producer: Number(theirs) },
+            { here: o.partitions, producerPartitions: Number(theirs) },
             'EVENTS_NATS_PARTITIONS differs between this process and the producer\'s: events of the partitions this process does not read never arrive. Set the same value everywhere',
           );
         }
@@ -246,7 +248,7 @@ export class NatsReceiver {
     const { moved, stored } = result.rows[0]!;
     if (moved === 0) {
       // Another instance received this partition meanwhile (the lease changed hands): it is ahead; start over from it.
-      o.logger.info({ subscription: o.subscription, partition: o.partition }, 'another instance moved this partition\'s position; starting over from it');
+      o.logger.info('another instance moved this partition\'s position; starting over from it');
       throw new StartOver();
     }
     if (stored > 0) o.onReceived(stored);

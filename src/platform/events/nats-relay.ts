@@ -196,7 +196,7 @@ export class NatsRelay {
     if (after.moved === 0) {
       // Another instance moved the cursor meanwhile (the lease changed hands): what we sent, it sent too, and the
       // stream or the receivers drop the second copy.
-      o.logger.info({ producer: o.producer }, 'another instance moved the relay cursor meanwhile; going on from there');
+      o.logger.info('another instance moved the relay cursor meanwhile; going on from there');
       this.#careful = true;
       this.#lastSeq = undefined;
     }
@@ -205,7 +205,7 @@ export class NatsRelay {
       this.#streamReady = false;
       return this.#retryLater(failed);
     }
-    if (this.#failures > 0) o.logger.info({ producer: o.producer }, 'relaying events to NATS again');
+    if (this.#failures > 0) o.logger.info('relaying events to NATS again');
     this.#failures = 0;
     return { busy: false, full, hiddenBehindOpenTransaction: after.hidden, nextRetryInMs: undefined };
   }
@@ -300,7 +300,7 @@ export class NatsRelay {
     if (error !== undefined) {
       // Once per outage at warn: while NATS is away this runs every few seconds.
       const log = this.#failures === 1 ? this.#o.logger.warn.bind(this.#o.logger) : this.#o.logger.debug.bind(this.#o.logger);
-      log({ err: error, producer: this.#o.producer, retryInMs: delay }, 'could not relay events to NATS; they stay in the outbox and are sent when it is back');
+      log({ err: error, retryInMs: delay }, 'could not relay events to NATS; they stay in the outbox and are sent when it is back');
     }
     return { busy: false, full: false, hiddenBehindOpenTransaction: false, nextRetryInMs: delay };
   }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { DatabaseAvailability } from '../db/database-availability.ts';
 import { receivedLog, type BatchRunner, type EventBus, type EventTransport } from './event-bus.ts';
 import type { EventTopology } from './event-topology.ts';
 import { NatsLink } from './nats-connection.ts';
@@ -25,6 +26,7 @@ export interface NatsTransportOptions {
   readonly metrics?: Pick<EventMetrics, 'relayed' | 'received'>;
   readonly retentionMs?: number;
   readonly logger: Logger;
+  readonly availability?: DatabaseAvailability;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function createNatsTransport(
   // A (re)connect is the moment events waiting in outboxes can go.
   link.onConnected(() => bus().wakeAll());
 
-  const leases = new NatsLeases(options.adminUrl, logger);
+  const leases = new NatsLeases(options.adminUrl, logger, options.availability);
   for (const plan of topology.relays) {
     const relay = new NatsRelay({
       db: options.databaseOf(plan.producer),

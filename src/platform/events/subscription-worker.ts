@@ -33,6 +33,7 @@ export interface SubscriptionWorkerOptions {
   readonly retry: RetryPolicy;
   readonly batchSize: number;
   readonly metrics: EventMetrics;
+  /** Already bound to the module and the subscription: lines add only what is theirs (a key twice breaks log pipelines). */
   readonly logger: Logger;
   /** Decides when an event published with a due time (`clock.at`) is due; the system clock unless a test's. */
   readonly clock?: Clock;
@@ -415,7 +416,7 @@ export class SubscriptionWorker {
       if (isTransientConflict(error)) throw new TransientConflict('deadlock or serialization failure; redoing the batch', { cause: error });
       await sql`rollback to savepoint seams_event`.execute(trx);
       o.metrics.failed.add(1, { module: o.module, subscription: o.subscription });
-      o.logger.warn({ err: error, eventId: row.id, event: o.eventName, attempt, subscription: o.subscription }, 'event handler failed');
+      o.logger.warn({ err: error, eventId: row.id, event: o.eventName, attempt }, 'event handler failed');
       return error ?? new Error('handler threw nothing');
     }
   }
@@ -501,7 +502,7 @@ export class SubscriptionWorker {
 
   #deadLettered(id: string, error: unknown): void {
     this.#o.metrics.deadLettered.add(1, { module: this.#o.module, subscription: this.#o.subscription });
-    this.#o.logger.error({ err: error, subscription: this.#o.subscription, parked: id }, 'event delivery dead-lettered');
+    this.#o.logger.error({ err: error, parked: id }, 'event delivery dead-lettered');
   }
 }
 

@@ -10,7 +10,8 @@ let app: ModuleRouter;
 beforeAll(async () => {
   app = fastify() as unknown as ModuleRouter;
   installErrorHandling(app);
-  await installAuth(app, SECRET);
+  // A second of clock tolerance: the test waits only just over a second past a token's expiry.
+  await installAuth(app, { secret: SECRET, maxAgeSeconds: 86_400, clockToleranceSeconds: 1, jwksCooldownMs: 30_000, rolesClaim: 'roles' });
   app.get('/me', { onRequest: authenticated }, async (request) => ({ id: callerOf(request).id }));
   await app.ready();
 });

@@ -1,10 +1,11 @@
 import fastifyJwt from '@fastify/jwt';
 import type { FastifyRequest } from 'fastify';
-import { createVerifier, TokenError } from 'fast-jwt';
+import type { JWTPayload } from 'jose';
 import { AppError } from '../errors.ts';
 import type { ModuleRouter } from './module-router.ts';
+import { createTokenVerifier, type TokenSettings, type TokenVerifier } from './token-verifier.ts';
 
-/** Who is calling: the `sub` and `roles` claims of a verified bearer token. */
+/** Who is calling: the `sub` and roles claims of a verified bearer token. */
 export interface Caller {
   readonly id: string;
   readonly roles: readonly string[];
@@ -24,67 +25,80 @@ declare module 'fastify' {
     caller?: Caller;
   }
   interface FastifyInstance {
-    /** Verifies a bearer token of this app (HS256, its secret) and returns its claims; throws when it is not valid. */
-    verifyBearerToken(token: string): { sub?: unknown; roles?: unknown };
+    /** Checks a request's bearer token, once per request however often asked, and says who it names (installAuth). */
+    readonly callerOfRequest: (request: FastifyRequest) => Promise<Caller>;
   }
 }
-
-/**
- * How many verified tokens are remembered, and for how long at most (never past a token's own `exp`). A client sends
- * the same token with every request; checking its HMAC and parsing it again each time was a cheap authenticated
- * read's largest cost after the query.
- */
-const VERIFIED_TOKEN_CACHE = { size: 1000, ttlMs: 60_000 };
 
 export const ADMIN_ROLE = 'admin';
 
-/** Bearer JWTs signed with HS256 and the configured secret. Routes opt in with {@link authenticated} or {@link adminOnly}. */
-export async function installAuth(app: ModuleRouter, secret: string): Promise<void> {
-  // @fastify/jwt signs (`app.jwt.sign`: the demo token, tests). Verifying goes straight to fast-jwt's verifier, which
-  // @fastify/jwt wraps: its request.jwtVerify() decodes the token and merges options again on every call.
-  await app.register(fastifyJwt, { secret, sign: { algorithm: 'HS256', expiresIn: '30d' }, verify: { algorithms: ['HS256'] } });
-  app.decorate('verifyBearerToken', createVerifier({ key: secret, algorithms: ['HS256'], cache: VERIFIED_TOKEN_CACHE.size, cacheTTL: VERIFIED_TOKEN_CACHE.ttlMs }));
-}
-
-/** The token of an `Authorization: Bearer <token>` header; undefined when there is none or it has another form. */
-function bearerToken(request: FastifyRequest): string | undefined {
-  const header = request.headers.authorization;
-  if (!header) return undefined;
-  const space = header.indexOf(' ');
-  if (space < 0 || header.slice(0, space).toLowerCase() !== 'bearer') return undefined;
-  const token = header.slice(space + 1).trim();
-  return token.length > 0 && !token.includes(' ') ? token : undefined;
+export interface AuthSettings extends TokenSettings {
+  /** The claim that lists the caller's roles: a top-level name (`roles`, `https://example.com/roles`) or a dotted path (`realm_access.roles`). */
+  readonly rolesClaim: string;
 }
 
 /**
- * An onRequest hook (checked before the input is parsed): the request must carry a valid bearer token. Missing or
- * invalid: 401 problem+json. Only routes that need the caller run it, once per request.
+ * Bearer JWTs: verified against an identity provider's key set (JWT_JWKS_URL, RS256/ES256) or, in development and
+ * tests, the HS256 secret, with exp, iat and their span, and iss/aud when configured. Routes opt in with
+ * {@link authenticated} or {@link adminOnly}. With a secret, `app.jwt.sign` issues tokens that pass (demo tokens, tests).
  */
-export async function authenticated(request: FastifyRequest): Promise<void> {
-  if (request.caller) return;
-  const token = bearerToken(request);
-  if (!token) throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'A valid bearer token is required');
-  let claims: { sub?: unknown; roles?: unknown };
-  try {
-    claims = request.server.verifyBearerToken(token);
-  } catch (error) {
-    // An expired token is the one a person can fix by getting a new one: say so, rather than "not valid".
-    if ((error as { code?: unknown }).code === TokenError.codes.expired) {
-      throw new AppError('unauthenticated', 'TOKEN_EXPIRED', `The bearer token expired${expiryOf(request)}; get a new token and send that`, { cause: error });
+export async function installAuth(app: ModuleRouter, settings: AuthSettings): Promise<void> {
+  if (settings.secret) {
+    await app.register(fastifyJwt, {
+      secret: settings.secret,
+      // In seconds (the plugin converts them for fast-jwt); no longer than verification accepts.
+      sign: { algorithm: 'HS256', expiresIn: settings.maxAgeSeconds },
+      verify: { algorithms: ['HS256'] },
+    });
+  }
+  const verify: TokenVerifier = createTokenVerifier(settings);
+  // The rate limit's key and the route's guard both need the caller: one verification serves both.
+  const verified = new WeakMap<FastifyRequest, Promise<Caller>>();
+  app.decorate('callerOfRequest', (request: FastifyRequest) => {
+    let caller = verified.get(request);
+    if (!caller) {
+      const token = bearerToken(request);
+      caller = token
+        ? verify(token).then((claims) => callerFromClaims(claims, settings.rolesClaim))
+        : Promise.reject(new AppError('unauthenticated', 'UNAUTHENTICATED', 'A valid bearer token is required', { details: { reason: 'missing' } }));
+      // Whoever asks gets the rejection; an unasked one must not count as unhandled.
+      caller.catch(() => undefined);
+      verified.set(request, caller);
     }
-    throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'A valid bearer token is required', { cause: error });
-  }
-  if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
-    throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'The token has no subject');
-  }
-  const roles = Array.isArray(claims.roles) ? claims.roles.filter((role): role is string => typeof role === 'string') : [];
-  request.caller = { id: claims.sub, roles, isAdmin: roles.includes(ADMIN_ROLE) };
+    return caller;
+  });
 }
 
-/** " at <time>" from the token's `exp` claim, read without verifying (it was verified up to its expiry). */
-function expiryOf(request: FastifyRequest): string {
-  const decoded = request.server.jwt.decode<{ exp?: unknown }>(bearerToken(request) ?? '');
-  return typeof decoded?.exp === 'number' ? ` at ${new Date(decoded.exp * 1000).toISOString()}` : '';
+function callerFromClaims(claims: JWTPayload, rolesClaim: string): Caller {
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0) {
+    throw new AppError('unauthenticated', 'UNAUTHENTICATED', 'The token has no subject', { details: { reason: 'no_subject' } });
+  }
+  const listed = claimAt(claims, rolesClaim);
+  const roles = Array.isArray(listed) ? listed.filter((role): role is string => typeof role === 'string') : [];
+  return { id: claims.sub, roles, isAdmin: roles.includes(ADMIN_ROLE) };
+}
+
+/** The claim by its full name if the token has one so named, else by its dotted path. */
+function claimAt(claims: JWTPayload, name: string): unknown {
+  if (Object.hasOwn(claims, name)) return claims[name];
+  let value: unknown = claims;
+  for (const part of name.split('.')) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, part)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+/** The bearer token of a request, or undefined. */
+export function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match?.[1];
+}
+
+/** An onRequest hook (checked before the input is parsed): the request must carry a valid bearer token. Missing or invalid: 401 problem+json. */
+export async function authenticated(request: FastifyRequest): Promise<void> {
+  request.caller = await request.server.callerOfRequest(request);
 }
 
 /** An onRequest hook: a valid token with the admin role. Without a token 401, without the role 403. */

@@ -10,7 +10,8 @@ import type { ModuleRouter } from './module-router.ts';
 
 let app: ModuleRouter;
 beforeAll(async () => {
-  app = await createHttpServer({ logger: pino({ level: 'silent' }), jwtSecret: 'error-answers-test-secret-of-32-chars!', meter: metrics.getMeter('test') });
+  app = await createHttpServer({ logger: pino({ level: 'silent' }), auth: { secret: 'error-answers-test-secret-of-32-chars!', maxAgeSeconds: 86_400, clockToleranceSeconds: 5, jwksCooldownMs: 30_000, rolesClaim: 'roles' },
+    meter: metrics.getMeter('test') });
   const params = Type.Object({ id: Type.String({ format: 'uuid' }) });
   const query = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1 })) });
   const body = Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false });
@@ -81,10 +82,10 @@ describe('bearer tokens', () => {
     expect(response.json()).toMatchObject({ code: 'TOKEN_EXPIRED', detail: `The bearer token expired at ${new Date(expiredAt * 1000).toISOString()}; get a new token and send that` });
   });
 
-  it('a forged token: 401 UNAUTHENTICATED, as before', async () => {
+  it('a forged token: 401 UNAUTHENTICATED, saying why', async () => {
     const response = await app.inject({ method: 'POST', url: '/things', headers: { authorization: 'Bearer not.a.token' }, payload: { name: 'x' } });
 
     expect(response.statusCode).toBe(401);
-    expect(response.json()).toMatchObject({ code: 'UNAUTHENTICATED', detail: 'A valid bearer token is required' });
+    expect(response.json()).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'malformed', detail: 'The bearer token was refused: it is not a well-formed signed JWT' });
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModuleRouter } from './module-router.ts';
+import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import { AppError, type AppErrorKind } from '../errors.ts';
 import { PROBLEM_CONTENT_TYPE, problem, type Problem } from './problem.ts';
 import { trackRouteMethods } from './route-methods.ts';
@@ -12,8 +13,14 @@ export const STATUS_BY_KIND: Record<AppErrorKind, number> = {
   not_found: 404,
   conflict: 409,
   unprocessable: 422,
+  rate_limited: 429,
   unavailable: 503,
 };
+
+/** The code of a 503 answered because the database could not be reached (refused, reset, shutting down, pool timeout). */
+export const DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE';
+/** Seconds a client should wait before trying again; outages are noticed to end within about a second. */
+const RETRY_AFTER_S = 2;
 
 /**
  * Every error leaves as `application/problem+json` with a stable `code`. Client errors say what was wrong; anything
@@ -21,9 +28,20 @@ export const STATUS_BY_KIND: Record<AppErrorKind, number> = {
  */
 export function installErrorHandling(app: ModuleRouter): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isDatabaseUnavailable(error)) {
+      // Temporary, and already told once for the whole outage (DatabaseAvailability): one line per request would bury it.
+      request.log.debug({ err: error }, 'request failed: database unavailable');
+      reply.header('retry-after', String(RETRY_AFTER_S));
+      return sendProblem(reply, {
+        ...problem(503, DATABASE_UNAVAILABLE, 'The database is unavailable right now; nothing was changed. Try again shortly.'),
+        instance: request.url,
+        requestId: request.id,
+      });
+    }
     const body = toProblem(error, request);
     if (body.status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: body.code, status: body.status }, 'request rejected');
+    // The reason of a refused token (expired, signature, ...): what tells one kind of 401 from another on a dashboard.
+    else request.log.info({ code: body.code, status: body.status, ...(body.reason === undefined ? {} : { reason: body.reason }) }, 'request rejected');
     return sendProblem(reply, body);
   });
 

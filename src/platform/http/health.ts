@@ -1,4 +1,5 @@
 import Type from 'typebox';
+import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import type { ModuleRouter } from './module-router.ts';
 import { sendProblem } from './error-handler.ts';
 import { problem, ProblemSchema } from './problem.ts';
@@ -13,11 +14,12 @@ const READY_TIMEOUT_MS = 2000;
  * answered within the timeout. Load balancers and the Docker HEALTHCHECK use the latter.
  */
 export function healthRoutes(app: ModuleRouter, checks: Record<string, ReadinessCheck>): void {
-  app.get('/health/live', { schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+  // Probes come every few seconds from every load balancer: never rate-limited.
+  app.get('/health/live', { config: { rateLimit: false }, schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
 
   app.get(
     '/health/ready',
-    { schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ProblemSchema } } },
+    { config: { rateLimit: false }, schema: { hide: true, response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: ProblemSchema } } },
     async (request, reply) => {
       const failures: string[] = [];
       await Promise.all(
@@ -25,7 +27,9 @@ export function healthRoutes(app: ModuleRouter, checks: Record<string, Readiness
           try {
             await withTimeout(check(), READY_TIMEOUT_MS);
           } catch (error) {
-            request.log.warn({ err: error, check: name }, 'readiness check failed');
+            // A database outage is told once, when it starts; probes every few seconds would repeat it.
+            if (isDatabaseUnavailable(error)) request.log.debug({ err: error, check: name }, 'readiness check failed');
+            else request.log.warn({ err: error, check: name }, 'readiness check failed');
             failures.push(name);
           }
         }),

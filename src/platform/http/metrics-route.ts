@@ -2,7 +2,7 @@ import type { onRequestAsyncHookHandler } from 'fastify';
 import type { ModuleRouter } from './module-router.ts';
 import { PROMETHEUS_CONTENT_TYPE, type AppMetrics } from '../telemetry/app-metrics.ts';
 
-/** `GET /metrics` in the Prometheus text format, for admins (Prometheus sends the token as `authorization`). */
+/** `GET /metrics` in the Prometheus text format, for admins (Prometheus sends the token as `authorization`); not rate-limited, as scrapes are admin-only. */
 export function metricsRoute(app: ModuleRouter, metrics: AppMetrics, guard: onRequestAsyncHookHandler): void {
-  app.get('/metrics', { onRequest: guard, schema: { hide: true } }, async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await metrics.scrape()));
+  app.get('/metrics', { onRequest: guard, config: { rateLimit: false }, schema: { hide: true } }, async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(await metrics.scrape()));
 }
