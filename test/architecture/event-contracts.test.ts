@@ -111,10 +111,10 @@ const compatible: ReadonlyArray<{ kind: string; edits: Edit[]; event: string; la
   },
   {
     kind: 'a widened enum',
-    edits: [[ORDERING, "Type.Literal('payment_declined')])", "Type.Literal('payment_declined'), Type.Literal('expired')])"]],
+    edits: [[ORDERING, "Type.Literal('expired')])", "Type.Literal('expired'), Type.Literal('customer_request')])"]],
     event: 'ordering.OrderCancelled.v1.json',
     label: 'ordering.OrderCancelled v1',
-    message: 'field reason: enum widened: now also allows "expired" (compatible)',
+    message: 'field reason: enum widened: now also allows "customer_request" (compatible)',
   },
 ];
 
