@@ -7,22 +7,17 @@
  * of the app's whole process tree (node, and the PostgreSQL server with its backends, which the app starts), from
  * /proc, and prints the CPU share of one core per window and the difference. Chromium's own CPU is the viewer's, not
  * the app's, and is not counted.
- * Environment: ROUNDS (3), PHASE_SECS (30), CHROMIUM_PATH (/usr/bin/chromium).
+ * Environment: ROUNDS (3), PHASE_SECS (30), CHROMIUM_PATH (else the OS package's Chromium).
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
-import { buildConsole } from '../scripts/build-console.ts';
+import { CONSOLE_LINK, startConsoleApp } from '../scripts/console-app.ts';
+import { CHROMIUM_ARGS, findChromium, NO_CHROMIUM_MESSAGE } from '../test/support/chromium.ts';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const PHASE_SECS = Number(process.env.PHASE_SECS ?? 30);
 const TICKS = 100; // USER_HZ on Linux
-const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** CPU seconds used so far by `pid` and every process under it, including their reaped children. */
 function treeCpuSeconds(pid: number): number {
@@ -55,40 +50,29 @@ async function windowShare(pid: number): Promise<number> {
   return (treeCpuSeconds(pid) - before) / ((performance.now() - started) / 1000);
 }
 
-await buildConsole({ ifStale: true });
-const scratch = await mkdtemp(path.join(tmpdir(), 'seams-console-idle-'));
-const child = spawn(process.execPath, ['--import', './src/telemetry.ts', 'src/main.ts'], {
-  cwd: root,
-  env: { ...process.env, PORT: '0', DATA_DIR: scratch, LOG_LEVEL: 'warn', DATABASE_URL: '' },
-  stdio: ['ignore', 'ignore', 'pipe'],
-});
-let stderr = '';
-child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+const executablePath = findChromium();
+if (!executablePath) throw new Error(`bench:console: ${NO_CHROMIUM_MESSAGE}`);
+const app = await startConsoleApp('console-idle');
 try {
-  const until = Date.now() + 180_000;
-  let link: string | undefined;
-  while (!(link = /Console \(signs you in as the local admin, once\): (\S+)/.exec(stderr)?.[1])) {
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`the app did not start:\n${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const [, link] = await app.waitFor(CONSOLE_LINK);
   // Start-up work (migrations, seeding, the first event deliveries) settles before the first window.
   await new Promise((resolve) => setTimeout(resolve, 10_000));
-  const browser = await chromium.launch({ executablePath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+  const browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
   const page = await browser.newPage();
-  await page.goto(link);
+  await page.goto(link!);
   await page.locator('svg.map').waitFor();
-  const base = new URL(link).origin;
+  const base = new URL(link!).origin;
   // Counted to show that the page really asks while the window runs.
   let asked = 0;
   page.on('request', (request) => void (request.url().includes('/admin/') && asked++));
   const rows: Array<{ idle: number; open: number }> = [];
   for (let round = 1; round <= ROUNDS; round++) {
     await page.goto('about:blank');
-    const idle = await windowShare(child.pid!);
+    const idle = await windowShare(app.pid);
     await page.goto(`${base}/console/#/events`);
     await page.locator('[data-subscription]').first().waitFor();
     asked = 0;
-    const open = await windowShare(child.pid!);
+    const open = await windowShare(app.pid);
     const requests = asked;
     rows.push({ idle, open });
     process.stdout.write(`round ${round}: idle ${(idle * 100).toFixed(2)} % of a core, console open ${(open * 100).toFixed(2)} %, difference ${((open - idle) * 100).toFixed(2)} points, ${requests} API requests from the page (load ${loadavg().map((value) => value.toFixed(2)).join(' ')})\n`);
@@ -98,7 +82,5 @@ try {
   const difference = median(rows.map((row) => row.open - row.idle));
   process.stdout.write(`console idle cost: median ${(difference * 100).toFixed(2)} % of a core more with the events page open (target < 1 %), ${ROUNDS} rounds of ${PHASE_SECS} s\n`);
 } finally {
-  child.kill('SIGTERM');
-  await new Promise((resolve) => child.once('exit', resolve));
-  await rm(scratch, { recursive: true, force: true });
+  await app.stop();
 }
