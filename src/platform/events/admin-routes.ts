@@ -22,13 +22,18 @@ const StatusBody = Type.Object({
   dead: Type.Integer(),
 });
 
-const DeadLetterBody = Type.Object({
+/** What names a dead letter, whether it is waiting (parked) or was discarded. */
+const letterIdentity = {
   id: Type.String(),
   module: Type.String(),
   subscription: Type.String(),
   eventId: Type.String(),
   event: Type.String(),
   version: Type.Integer(),
+};
+
+const DeadLetterBody = Type.Object({
+  ...letterIdentity,
   key: Type.Union([Type.String(), Type.Null()]),
   payload: Type.Unknown(),
   attempts: Type.Integer(),
@@ -40,12 +45,7 @@ const DeadLetterBody = Type.Object({
 });
 
 const DiscardedBody = Type.Object({
-  id: Type.String(),
-  module: Type.String(),
-  subscription: Type.String(),
-  eventId: Type.String(),
-  event: Type.String(),
-  version: Type.Integer(),
+  ...letterIdentity,
   lastError: Type.Union([Type.String(), Type.Null()]),
   discardedAt: Type.String(),
   discardedBy: Type.String(),

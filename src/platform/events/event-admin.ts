@@ -189,12 +189,7 @@ export class EventAdmin {
         order by d.parked_at`.execute(this.#dbOf(schema.module));
       for (const row of rows.rows) {
         letters.push({
-          id: `${schema.module}:${row.id}`,
-          module: schema.module,
-          subscription: row.subscription,
-          eventId: row.event_id,
-          event: row.name,
-          version: row.version,
+          ...letterIdentity(schema.module, row),
           key: row.key,
           payload: row.payload,
           attempts: row.attempts,
@@ -264,12 +259,7 @@ export class EventAdmin {
         from ${sql.raw(ident(schema.schema))}.seams_discarded order by discarded_at desc limit ${limit}`.execute(this.#dbOf(schema.module));
       for (const row of rows.rows) {
         letters.push({
-          id: `${schema.module}:${row.id}`,
-          module: schema.module,
-          subscription: row.subscription,
-          eventId: row.event_id,
-          event: row.name,
-          version: row.version,
+          ...letterIdentity(schema.module, row),
           lastError: row.last_error,
           discardedAt: row.discarded_at.toISOString(),
           discardedBy: row.discarded_by,
@@ -364,4 +354,9 @@ function logOf(info: SubscriptionInfo): string {
 function splitId(id: string): [string, string] {
   const at = id.lastIndexOf(':');
   return [id.slice(0, at), id.slice(at + 1)];
+}
+
+/** The fields that name a dead letter, parked or discarded, from its row; its id carries the module (`module:row`). */
+function letterIdentity(module: string, row: { id: string; subscription: string; event_id: string; name: string; version: number }) {
+  return { id: `${module}:${row.id}`, module, subscription: row.subscription, eventId: row.event_id, event: row.name, version: row.version };
 }
