@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFilesFirst from './test/support/slow-files-first.ts';
 
 /**
  * Two projects, run side by side on one pool of workers:
@@ -29,6 +30,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
+    // The longest files first, so that none of them starts near the end and runs on alone.
+    sequence: { sequencer: SlowFilesFirst },
     projects: [
       { extends: true, test: { name: 'shared', include: ALL, exclude: ISOLATED, isolate: false } },
       { extends: true, test: { name: 'isolated', include: ISOLATED } },
