@@ -200,7 +200,10 @@ export class EventBus {
   async #notify(producers: readonly string[]): Promise<void> {
     if (this.#stopped || !this.#notifier) return;
     try {
-      await this.#notifier.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ from: this.#instance, producers })]);
+      // A notification is only a hint (whoever misses one finds the events on its next poll), so its commit does not
+      // wait for the WAL flush: a NOTIFY takes a transaction id, and while a flush held it open every reader's
+      // visibility horizon stopped below it, in this process and in every other one on the server.
+      await this.#notifier.query(`select set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`, [CHANNEL, JSON.stringify({ from: this.#instance, producers })]);
     } catch (error) {
       // Other instances still find the events on their next poll.
       if (!this.#outage(error)) this.#o.logger.warn({ err: error }, 'could not notify other instances of new events');

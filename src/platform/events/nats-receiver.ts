@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import type { NatsLeases } from './nats-leases.ts';
 import type { RelayedEvent } from './nats-relay.ts';
+import { UNFLUSHED_COMMIT, UNFLUSHED_COMMIT_COLUMN } from './unflushed-commit.ts';
 import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectsOfPartition, type NatsLink } from './nats-connection.ts';
 
 const RETRY_MIN_MS = 100;
@@ -227,6 +228,9 @@ export class NatsReceiver {
       storedAt.push(new Date(Number(message.timestampNanos / 1_000_000n)));
       arrivedAt.push(arrival.arrivedAt);
     }
+    // The commit does not wait for the WAL flush (unflushed-commit.ts): the worker's batch that handles these events
+    // flushes it with its own commit, and a database crash before that loses the rows and the position together, so the
+    // receiver reads them from the stream again. A flushed commit here put a disk flush between arrival and handler.
     const result = await sql<{ moved: number; stored: number }>`
       with moved as (
         update seams_received_positions set stream_seq = ${last}, updated_at = now()
@@ -243,8 +247,8 @@ export class NatsReceiver {
         order by e.n
         on conflict (id) do nothing
         returning 1
-      )
-      select (select count(*) from moved)::int as moved, (select count(*) from stored)::int as stored`.execute(o.db);
+      ), ${UNFLUSHED_COMMIT}
+      select (select count(*) from moved)::int as moved, (select count(*) from stored)::int as stored, ${UNFLUSHED_COMMIT_COLUMN}`.execute(o.db);
     const { moved, stored } = result.rows[0]!;
     if (moved === 0) {
       // Another instance received this partition meanwhile (the lease changed hands): it is ahead; start over from it.

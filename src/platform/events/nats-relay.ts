@@ -6,6 +6,7 @@ import type { BatchOutcome } from './subscription-worker.ts';
 import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectOf, type NatsLink } from './nats-connection.ts';
 import type { EventKey } from './event-topology.ts';
 import { partitionOf } from './partitioning.ts';
+import { UNFLUSHED_COMMIT, UNFLUSHED_COMMIT_COLUMN } from './unflushed-commit.ts';
 import type { NatsLeases } from './nats-leases.ts';
 
 /** How long one publish may wait for the stream's acknowledgement before the batch stops and retries later. */
@@ -180,9 +181,12 @@ export class NatsRelay {
       this.#lastSeq = undefined;
     }
     const position = sent ?? cursor;
+    // The cursor's commit does not wait for the WAL flush: a database crash that loses it only makes the relay send
+    // those events again, and the stream's duplicate window or the receivers' event ids drop the copies. A flushed
+    // commit here cost a disk flush per batch, and the next events waited behind it.
     const moveCursor = sent
       ? sql`with moved as (update seams_relay_cursors set cursor_xid = ${sent.xid}::xid8, cursor_seq = ${sent.seq}::bigint, updated_at = now()
-              where relay = ${RELAY} and cursor_xid = ${cursor.xid}::xid8 and cursor_seq = ${cursor.seq}::bigint returning 1)`
+              where relay = ${RELAY} and cursor_xid = ${cursor.xid}::xid8 and cursor_seq = ${cursor.seq}::bigint returning 1), ${UNFLUSHED_COMMIT}`
       : sql``;
     const full = failed === undefined && rows.length >= this.#batchSize;
     // Any committed event past the position, as in SubscriptionWorker: one hidden at the read may be below the horizon
@@ -191,7 +195,7 @@ export class NatsRelay {
       await sql<{ hidden: boolean; moved: number | null }>`${moveCursor}
         select ${full || failed !== undefined ? sql`false` : sql`exists (select 1 from seams_outbox
           where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint))`} as hidden,
-          ${sent ? sql`(select count(*)::int from moved)` : sql`null::int`} as moved`.execute(o.db)
+          ${sent ? sql`(select count(*)::int from moved) as moved, ${UNFLUSHED_COMMIT_COLUMN}` : sql`null::int as moved`}`.execute(o.db)
     ).rows[0]!;
     if (after.moved === 0) {
       // Another instance moved the cursor meanwhile (the lease changed hands): what we sent, it sent too, and the
