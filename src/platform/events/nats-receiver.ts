@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import type { NatsLeases } from './nats-leases.ts';
 import type { RelayedEvent } from './nats-relay.ts';
+import { UNFLUSHED_COMMIT, UNFLUSHED_COMMIT_COLUMN } from './unflushed-commit.ts';
 import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectsOfPartition, type NatsLink } from './nats-connection.ts';
 
 const RETRY_MIN_MS = 100;
@@ -227,15 +228,18 @@ export class NatsReceiver {
       storedAt.push(new Date(Number(message.timestampNanos / 1_000_000n)));
       arrivedAt.push(arrival.arrivedAt);
     }
+    // The commit does not wait for the WAL flush (unflushed-commit.ts): the worker's batch that handles these events
+    // flushes it with its own commit, and a database crash before that loses the rows and the position together, so the
+    // receiver reads them from the stream again. A flushed commit here put a disk flush between arrival and handler.
     const result = await sql<{ moved: number; stored: number }>`
       with moved as (
         update seams_received_positions set stream_seq = ${last}, updated_at = now()
         where subscription = ${o.subscription} and partition = ${o.partition} and stream_seq = ${expected}
         returning 1
       ), stored as (
-        insert into seams_received (id, producer, name, version, key, payload, trace, occurred_at, stored_at, arrived_at)
+        insert into seams_received (id, producer, name, version, key, payload, trace, occurred_at, deliver_at, stored_at, arrived_at)
         select (e.body->>'id')::uuid, e.body->>'producer', e.body->>'name', (e.body->>'version')::int, e.body->>'key', e.body->'payload',
-               e.trace, (e.body->>'occurredAt')::timestamptz, e.stored_at, e.arrived_at
+               e.trace, (e.body->>'occurredAt')::timestamptz, (e.body->>'deliverAt')::timestamptz, e.stored_at, e.arrived_at
         from unnest(${bodies}::jsonb[], ${traces}::jsonb[], ${storedAt}::timestamptz[], ${arrivedAt}::timestamptz[])
              with ordinality as e(body, trace, stored_at, arrived_at, n)
         where exists (select 1 from moved)
@@ -243,8 +247,8 @@ export class NatsReceiver {
         order by e.n
         on conflict (id) do nothing
         returning 1
-      )
-      select (select count(*) from moved)::int as moved, (select count(*) from stored)::int as stored`.execute(o.db);
+      ), ${UNFLUSHED_COMMIT}
+      select (select count(*) from moved)::int as moved, (select count(*) from stored)::int as stored, ${UNFLUSHED_COMMIT_COLUMN}`.execute(o.db);
     const { moved, stored } = result.rows[0]!;
     if (moved === 0) {
       // Another instance received this partition meanwhile (the lease changed hands): it is ahead; start over from it.
@@ -297,6 +301,7 @@ function isRelayedEvent(body: string): boolean {
       typeof event.name === 'string' &&
       Number.isInteger(event.version) &&
       !Number.isNaN(Date.parse(String(event.occurredAt))) &&
+      (event.deliverAt === undefined || !Number.isNaN(Date.parse(String(event.deliverAt)))) &&
       'payload' in event
     );
   } catch {

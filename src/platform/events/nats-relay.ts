@@ -6,6 +6,7 @@ import type { BatchOutcome } from './subscription-worker.ts';
 import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectOf, type NatsLink } from './nats-connection.ts';
 import type { EventKey } from './event-topology.ts';
 import { partitionOf } from './partitioning.ts';
+import { UNFLUSHED_COMMIT, UNFLUSHED_COMMIT_COLUMN } from './unflushed-commit.ts';
 import type { NatsLeases } from './nats-leases.ts';
 
 /** How long one publish may wait for the stream's acknowledgement before the batch stops and retries later. */
@@ -44,6 +45,8 @@ interface OutboxRow {
   payload: string | null;
   trace: Record<string, string> | null;
   occurred_at: Date;
+  /** When the event is due, if it was published for later (`clock.at`): the subscriber elsewhere waits for it too. */
+  deliver_at: Date | null;
   partition: number;
   crosses: boolean;
 }
@@ -57,6 +60,8 @@ export interface RelayedEvent {
   readonly key: string | null;
   readonly payload: unknown;
   readonly occurredAt: string;
+  /** Present for an event published for later: not to be handled before then. */
+  readonly deliverAt?: string;
 }
 
 const RELAY = 'nats';
@@ -141,7 +146,7 @@ export class NatsRelay {
       await sql<OutboxRow & { cursor_xid: string; cursor_seq: string }>`
         with c as (select cursor_xid, cursor_seq from seams_relay_cursors where relay = ${RELAY})
         select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, r.* from c left join lateral (
-          select o.xid::text as xid, o.seq::text as seq, o.id, o.name, o.version, o.key, o.occurred_at,
+          select o.xid::text as xid, o.seq::text as seq, o.id, o.name, o.version, o.key, o.occurred_at, o.deliver_at,
                  ${crosses} as crosses,
                  case when ${crosses} then o.payload::text end as payload,
                  case when ${crosses} then o.trace end as trace,
@@ -180,9 +185,12 @@ export class NatsRelay {
       this.#lastSeq = undefined;
     }
     const position = sent ?? cursor;
+    // The cursor's commit does not wait for the WAL flush: a database crash that loses it only makes the relay send
+    // those events again, and the stream's duplicate window or the receivers' event ids drop the copies. A flushed
+    // commit here cost a disk flush per batch, and the next events waited behind it.
     const moveCursor = sent
       ? sql`with moved as (update seams_relay_cursors set cursor_xid = ${sent.xid}::xid8, cursor_seq = ${sent.seq}::bigint, updated_at = now()
-              where relay = ${RELAY} and cursor_xid = ${cursor.xid}::xid8 and cursor_seq = ${cursor.seq}::bigint returning 1)`
+              where relay = ${RELAY} and cursor_xid = ${cursor.xid}::xid8 and cursor_seq = ${cursor.seq}::bigint returning 1), ${UNFLUSHED_COMMIT}`
       : sql``;
     const full = failed === undefined && rows.length >= this.#batchSize;
     // Any committed event past the position, as in SubscriptionWorker: one hidden at the read may be below the horizon
@@ -191,7 +199,7 @@ export class NatsRelay {
       await sql<{ hidden: boolean; moved: number | null }>`${moveCursor}
         select ${full || failed !== undefined ? sql`false` : sql`exists (select 1 from seams_outbox
           where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint))`} as hidden,
-          ${sent ? sql`(select count(*)::int from moved)` : sql`null::int`} as moved`.execute(o.db)
+          ${sent ? sql`(select count(*)::int from moved) as moved, ${UNFLUSHED_COMMIT_COLUMN}` : sql`null::int as moved`}`.execute(o.db)
     ).rows[0]!;
     if (after.moved === 0) {
       // Another instance moved the cursor meanwhile (the lease changed hands): what we sent, it sent too, and the
@@ -290,7 +298,9 @@ export class NatsRelay {
   #body(row: OutboxRow): string {
     return (
       `{"id":"${row.id}","producer":${JSON.stringify(this.#o.producer)},"name":${JSON.stringify(row.name)},"version":${row.version},` +
-      `"key":${JSON.stringify(row.key)},"occurredAt":"${row.occurred_at.toISOString()}","payload":${row.payload ?? 'null'}}`
+      `"key":${JSON.stringify(row.key)},"occurredAt":"${row.occurred_at.toISOString()}",` +
+      (row.deliver_at ? `"deliverAt":"${row.deliver_at.toISOString()}",` : '') +
+      `"payload":${row.payload ?? 'null'}}`
     );
   }
 
