@@ -18,7 +18,7 @@ export interface Parked {
   id: string;
   event_id: string;
   key: string | null;
-  status: 'retrying' | 'waiting' | 'dead';
+  status: 'retrying' | 'waiting' | 'scheduled' | 'dead';
   attempts: number;
   last_error: string | null;
   next_attempt_at: Date | null;

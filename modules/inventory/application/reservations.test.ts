@@ -272,6 +272,34 @@ describe('settling a reservation', () => {
     await expect(confirm(randomUUID())).resolves.toBeUndefined();
     await expect(cancel(randomUUID())).resolves.toBeUndefined();
   });
+
+  it('reserves nothing for an order whose cancellation it handled first, so no stock stays held for it', async () => {
+    // Each subscription keeps its own pace: an order that expired while inventory was behind can be cancelled here
+    // before its OrderPlaced is handled.
+    const mug = await product(4);
+    const late = order([[mug, 3]]);
+
+    await cancel(late.orderId);
+    await place(late);
+    await place(late);
+
+    expect(await stockOf(mug)).toEqual({ productId: mug, onHand: 4, reserved: 0, available: 4 });
+    expect(await reservationsOf(late.orderId)).toEqual([]);
+    expect(await publishedFor(late.orderId)).toEqual([]);
+  });
+
+  it('still releases a reserved order cancelled twice, and remembers no cancellation for it', async () => {
+    const mug = await product(4);
+    const placed = order([[mug, 3]]);
+    await place(placed);
+
+    await cancel(placed.orderId);
+    await cancel(placed.orderId);
+
+    expect(await stockOf(mug)).toEqual({ productId: mug, onHand: 4, reserved: 0, available: 4 });
+    const remembered = await db.selectFrom('cancelled_before_reserved').select('order_id').where('order_id', '=', placed.orderId).execute();
+    expect(remembered).toEqual([]);
+  });
 });
 
 describe('the stock invariants in the database', () => {

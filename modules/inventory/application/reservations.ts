@@ -22,11 +22,12 @@ export type ReserveStock = (order: OrderToReserve, trx: Transaction<InventoryTab
 
 /**
  * Reserves every line of an order, or none. Publishes StockReserved, or StockRejected naming each product that was
- * short. The outcome is recorded per product (`reserved` or `rejected`), so an order seen before is left as it is.
+ * short. The outcome is recorded per product (`reserved` or `rejected`), so an order seen before is left as it is, and
+ * so is one whose cancellation was handled first (it publishes nothing: ordering has cancelled it already).
  */
 export function makeReserveStock({ itemsRepository, reservationsRepository, events }: Deps & { events: Publisher }): ReserveStock {
   return async ({ orderId, lines }, trx) => {
-    if (await reservationsRepository.existsForOrder(orderId, trx)) return;
+    if (await reservationsRepository.isDecided(orderId, trx)) return;
     const locked = await itemsRepository.lock(
       lines.map((line) => line.productId),
       trx,
@@ -56,10 +57,14 @@ export function makeSellReservedStock({ itemsRepository, reservationsRepository,
   };
 }
 
-/** The order is cancelled: whatever it still holds is free again. An order rejected for stock held nothing. */
+/**
+ * The order is cancelled: whatever it still holds is free again. An order rejected for stock held nothing. An order
+ * not seen yet is remembered, so its OrderPlaced, handled later, reserves nothing.
+ */
 export function makeReleaseReservedStock({ itemsRepository, reservationsRepository }: Deps): SettleReservation {
   return async (orderId, trx) => {
     const lines = await reservationsRepository.settle(orderId, 'released', trx);
+    if (lines.length === 0) await reservationsRepository.markCancelledIfUnseen(orderId, trx);
     for (const { productId, quantity } of lines) await itemsRepository.release(productId, quantity, trx);
   };
 }

@@ -21,9 +21,16 @@ export interface ReservationsTable {
   updated_at: ColumnType<Date, never, Date>;
 }
 
+/** Orders whose cancellation arrived before their OrderPlaced: a late OrderPlaced reserves nothing for them. */
+export interface CancelledBeforeReservedTable {
+  order_id: string;
+  cancelled_at: Generated<Date>;
+}
+
 export interface InventoryTables {
   items: ItemsTable;
   reservations: ReservationsTable;
+  cancelled_before_reserved: CancelledBeforeReservedTable;
 }
 
 export type ItemRow = Selectable<ItemsTable>;

@@ -1,10 +1,12 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { RequestedLine, ReservationStatus } from '../domain/reservation.ts';
 import type { InventoryTables } from './inventory.table.ts';
 
 export interface ReservationsRepository {
-  /** Whether the order was handled already, whatever the outcome. */
-  existsForOrder(orderId: string, trx: Transaction<InventoryTables>): Promise<boolean>;
+  /** Whether the order was handled already, whatever the outcome, or cancelled before it was. */
+  isDecided(orderId: string, trx: Transaction<InventoryTables>): Promise<boolean>;
+  /** Remembers an order cancelled before inventory saw it placed, unless it holds or held something. */
+  markCancelledIfUnseen(orderId: string, trx: Transaction<InventoryTables>): Promise<void>;
   /** Records one row per line; an order has one line per product (the primary key refuses a second). */
   insert(orderId: string, lines: readonly RequestedLine[], status: ReservationStatus, trx: Transaction<InventoryTables>): Promise<void>;
   /**
@@ -16,9 +18,23 @@ export interface ReservationsRepository {
 
 export function makeReservationsRepository(): ReservationsRepository {
   return {
-    async existsForOrder(orderId, trx) {
-      const row = await trx.selectFrom('reservations').select('order_id').where('order_id', '=', orderId).limit(1).executeTakeFirst();
+    async isDecided(orderId, trx) {
+      const row = await trx
+        .selectFrom('reservations')
+        .select('order_id')
+        .where('order_id', '=', orderId)
+        .unionAll(trx.selectFrom('cancelled_before_reserved').select('order_id').where('order_id', '=', orderId))
+        .limit(1)
+        .executeTakeFirst();
       return row !== undefined;
+    },
+
+    async markCancelledIfUnseen(orderId, trx) {
+      await sql`
+        insert into cancelled_before_reserved (order_id)
+        select ${orderId}::uuid
+        where not exists (select 1 from reservations where order_id = ${orderId}::uuid)
+        on conflict (order_id) do nothing`.execute(trx);
     },
 
     async insert(orderId, lines, status, trx) {

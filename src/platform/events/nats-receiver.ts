@@ -233,9 +233,9 @@ export class NatsReceiver {
         where subscription = ${o.subscription} and partition = ${o.partition} and stream_seq = ${expected}
         returning 1
       ), stored as (
-        insert into seams_received (id, producer, name, version, key, payload, trace, occurred_at, stored_at, arrived_at)
+        insert into seams_received (id, producer, name, version, key, payload, trace, occurred_at, deliver_at, stored_at, arrived_at)
         select (e.body->>'id')::uuid, e.body->>'producer', e.body->>'name', (e.body->>'version')::int, e.body->>'key', e.body->'payload',
-               e.trace, (e.body->>'occurredAt')::timestamptz, e.stored_at, e.arrived_at
+               e.trace, (e.body->>'occurredAt')::timestamptz, (e.body->>'deliverAt')::timestamptz, e.stored_at, e.arrived_at
         from unnest(${bodies}::jsonb[], ${traces}::jsonb[], ${storedAt}::timestamptz[], ${arrivedAt}::timestamptz[])
              with ordinality as e(body, trace, stored_at, arrived_at, n)
         where exists (select 1 from moved)
@@ -297,6 +297,7 @@ function isRelayedEvent(body: string): boolean {
       typeof event.name === 'string' &&
       Number.isInteger(event.version) &&
       !Number.isNaN(Date.parse(String(event.occurredAt))) &&
+      (event.deliverAt === undefined || !Number.isNaN(Date.parse(String(event.deliverAt)))) &&
       'payload' in event
     );
   } catch {

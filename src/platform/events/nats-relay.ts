@@ -44,6 +44,8 @@ interface OutboxRow {
   payload: string | null;
   trace: Record<string, string> | null;
   occurred_at: Date;
+  /** When the event is due, if it was published for later (`clock.at`): the subscriber elsewhere waits for it too. */
+  deliver_at: Date | null;
   partition: number;
   crosses: boolean;
 }
@@ -57,6 +59,8 @@ export interface RelayedEvent {
   readonly key: string | null;
   readonly payload: unknown;
   readonly occurredAt: string;
+  /** Present for an event published for later: not to be handled before then. */
+  readonly deliverAt?: string;
 }
 
 const RELAY = 'nats';
@@ -141,7 +145,7 @@ export class NatsRelay {
       await sql<OutboxRow & { cursor_xid: string; cursor_seq: string }>`
         with c as (select cursor_xid, cursor_seq from seams_relay_cursors where relay = ${RELAY})
         select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, r.* from c left join lateral (
-          select o.xid::text as xid, o.seq::text as seq, o.id, o.name, o.version, o.key, o.occurred_at,
+          select o.xid::text as xid, o.seq::text as seq, o.id, o.name, o.version, o.key, o.occurred_at, o.deliver_at,
                  ${crosses} as crosses,
                  case when ${crosses} then o.payload::text end as payload,
                  case when ${crosses} then o.trace end as trace,
@@ -290,7 +294,9 @@ export class NatsRelay {
   #body(row: OutboxRow): string {
     return (
       `{"id":"${row.id}","producer":${JSON.stringify(this.#o.producer)},"name":${JSON.stringify(row.name)},"version":${row.version},` +
-      `"key":${JSON.stringify(row.key)},"occurredAt":"${row.occurred_at.toISOString()}","payload":${row.payload ?? 'null'}}`
+      `"key":${JSON.stringify(row.key)},"occurredAt":"${row.occurred_at.toISOString()}",` +
+      (row.deliver_at ? `"deliverAt":"${row.deliver_at.toISOString()}",` : '') +
+      `"payload":${row.payload ?? 'null'}}`
     );
   }
 
