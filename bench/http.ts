@@ -54,6 +54,7 @@
 //      MIXED_ORDER_RATE (50) START_RUNS (3): see bench/http-platform.ts
 //      MICRO (0; 1: also bench/http-micro.ts, the suspects' CPU cost in isolation) MAX_SECS (2700, the whole run)
 //      SERVER_CPUS LOAD_CPUS (taskset lists) JSON_OUT (file for every per-run number)
+//      APP_HEAP_FLAGS (1: the app runs with npm start's heap flags, src/cli/heap-flags.ts; 0: V8's defaults)
 //      APP_NODE_FLAGS / BARE_NODE_FLAGS (extra node flags, e.g. --cpu-prof --cpu-prof-dir=.data/bench-http-logs/prof)
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -67,6 +68,7 @@ import { createLogger } from '#platform/logger.ts';
 import { roleName, withDatabase } from '#platform/db/database-names.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
 import { ident } from '#platform/db/provision.ts';
+import { HEAP_FLAGS } from '../src/cli/heap-flags.ts';
 import { moduleNames } from '../src/modules.ts';
 import { platformPhase, type PlatformResult } from './http-platform.ts';
 import { tracingPhase, type TracingResult, type Workload } from './http-tracing.ts';
@@ -107,6 +109,7 @@ const CFG = {
   reads: env('READS', '0') === '1',
   idleSecs: Number(env('IDLE_SECS', '5')),
   micro: env('MICRO', '0') === '1',
+  appHeapFlags: env('APP_HEAP_FLAGS', '1') === '1',
 };
 /** Extra node flags for the app, e.g. `--cpu-prof --cpu-prof-dir=.data/bench-http-logs` to see where its time goes. */
 const APP_NODE_FLAGS = env('APP_NODE_FLAGS', '').split(' ').filter(Boolean);
@@ -279,7 +282,8 @@ async function startApp(
   mkdirSync(LOG_DIR, { recursive: true });
   return startChild({
     name: label,
-    args: [...APP_NODE_FLAGS, ...(extra.nodeArgs ?? []), path.join(ROOT, 'src/main.ts')],
+    // The heap flags `npm start` passes (APP_HEAP_FLAGS=0 leaves them out, to measure what they cost).
+    args: [...(CFG.appHeapFlags ? HEAP_FLAGS : []), ...APP_NODE_FLAGS, ...(extra.nodeArgs ?? []), path.join(ROOT, 'src/main.ts')],
     env: {
       DATABASE_URL: dbUrl,
       JWT_SECRET: secret,

@@ -25,6 +25,7 @@ import { inject } from 'postject';
 import { installedDistribution } from '#platform/db/postgres-distribution.ts';
 import { describeDirectory, type DirectoryManifest } from '#platform/files/directory-manifest.ts';
 import { fileAsset, manifestAsset } from '#platform/files/embedded-directories.ts';
+import { HEAP_FLAGS } from '../src/cli/heap-flags.ts';
 import { buildConsole, CONSOLE_OUTPUT } from './build-console.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -128,10 +129,10 @@ for (const warning of result.warnings) process.stderr.write(`esbuild: ${warning.
 if (result.warnings.length > 0) throw new Error(`esbuild warned ${result.warnings.length} time(s); see above.`);
 step(`bundle: ${((await stat(bundle)).size / 1e6).toFixed(1)} MB`);
 
-// 4. The blob.
+// 4. The blob. The binary starts with the heap flags `npm start` passes (src/cli/heap-flags.ts).
 const blob = path.join(BUILD, 'sea.blob');
 const seaConfig = path.join(BUILD, 'sea-config.json');
-await writeFile(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, assets }, null, 2));
+await writeFile(seaConfig, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, execArgv: [...HEAP_FLAGS], assets }, null, 2));
 const sea = spawnSync(process.execPath, ['--experimental-sea-config', seaConfig], { stdio: ['ignore', 'pipe', 'pipe'] });
 if (sea.status !== 0) throw new Error(`node --experimental-sea-config failed:\n${sea.stdout}${sea.stderr}`);
 step(`blob: ${((await stat(blob)).size / 1e6).toFixed(1)} MB`);

@@ -1,5 +1,7 @@
 import { fastifyAwilixPlugin } from '@fastify/awilix';
 import type { AwilixContainer } from 'awilix';
+import type { FastifyBaseLogger } from 'fastify';
+import { childWithStrings, type Logger } from '#platform/logger.ts';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { AnyModule } from '#platform/modules/define-module.ts';
 import type { RouteOwners } from '#platform/console/route-owners.ts';
@@ -22,9 +24,12 @@ export async function moduleRoutes(
       // included. Fastify makes one child logger per request anyway; adding the module to its bindings costs nothing,
       // where a second child in a hook cost about a tenth of a cheap read (docs/benchmarks-history.md). No options
       // object when there are none: pino's child() takes its fast path only then.
+      // The request id and the module are strings: childWithStrings skips pino's redaction of them.
       const bindings = { module: module.name };
       scope.setChildLoggerFactory((parent, requestBindings, options) =>
-        parent.child({ ...requestBindings, ...bindings }, Object.keys(options).length === 0 ? undefined : options),
+        Object.keys(options).length === 0 && Object.values(requestBindings).every((value) => typeof value === 'string')
+          ? (childWithStrings(parent as Logger, { ...(requestBindings as Record<string, string>), ...bindings }) as FastifyBaseLogger)
+          : parent.child({ ...requestBindings, ...bindings }, Object.keys(options).length === 0 ? undefined : options),
       );
       // Only in this module's scope: its requests get `request.diScope`, the others pay nothing for it. The app
       // disposes the container itself (src/app/container.ts).

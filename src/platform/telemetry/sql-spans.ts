@@ -29,14 +29,27 @@ function wrapQuery(client: pg.PoolClient): void {
   const target = client as unknown as { database?: string; host?: string; port?: number; query: Query };
   const base: Attributes = { 'db.system.name': 'postgresql', 'db.namespace': target.database ?? '', 'server.address': target.host ?? '', 'server.port': target.port ?? 5432 };
   const query = target.query;
+  // The same few statements run over and over (Kysely's compiled queries, the event bus's prepared ones): their
+  // operation and span name are worked out once per text, about 1 µs of a traced read. Bounded, for ad-hoc SQL.
+  const names = new Map<string, { operation: string; name: string }>();
+  const namesOf = (text: string) => {
+    let found = names.get(text);
+    if (!found) {
+      if (names.size >= 500) names.clear();
+      const operation = operationOf(text);
+      found = { operation, name: `${operation} ${String(base['db.namespace'])}` };
+      names.set(text, found);
+    }
+    return found;
+  };
   target.query = function tracedQuery(this: unknown, ...args: unknown[]) {
     const parent = trace.getSpan(context.active());
     // Only the promise form with SQL text is traced (what Kysely sends); cursors, callbacks and config objects pass
     // through untouched.
     if (!parent?.isRecording() || typeof args[0] !== 'string' || typeof args[args.length - 1] === 'function') return query.apply(this, args);
     const text = args[0];
-    const operation = operationOf(text);
-    const span = tracer.startSpan(`${operation} ${String(base['db.namespace'])}`, { kind: SpanKind.CLIENT, attributes: { ...base, 'db.query.text': text, 'db.operation.name': operation } });
+    const { operation, name } = namesOf(text);
+    const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: { ...base, 'db.query.text': text, 'db.operation.name': operation } });
     return (query.apply(this, args) as Promise<unknown>).then(
       (result) => {
         span.end();
