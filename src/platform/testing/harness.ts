@@ -72,6 +72,8 @@ export interface AppHandle<M extends Record<string, AnyModule>> {
   module(name: string): ModuleHandle<AnyModule>;
   /** Shortcut for `scenario.publish`: an event as its producer (running here, or a stub) would publish it. */
   publish<E extends EventDefinition>(event: E, payload: EventPayload<E>): Stimulus;
+  /** Closes the app and builds it again on the same database, as a new deploy or a crashed process would start. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -128,52 +130,72 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
     const clock = createTestClock();
     const modules = withOverrides(options.slice?.modules ?? options.modules ?? all, (options.overrides ?? {}) as Record<string, Record<string, unknown>>);
     const stubbed = options.slice?.stubbed ?? new Set<string>();
-    let built: Awaited<ReturnType<BuildTestApp>> | undefined;
+    const boot = async (): Promise<Awaited<ReturnType<BuildTestApp>>> => {
+      let built: Awaited<ReturnType<BuildTestApp>> | undefined;
+      try {
+        built = await system.build({
+          modules,
+          env: options.env ?? {},
+          databaseUrl: database.url,
+          clock,
+          migrations:
+            options.migrationsDir || stubbed.size > 0
+              ? (fromFolder) => {
+                  const source = fromFolder(options.migrationsDir);
+                  return (module) => (stubbed.has(module) ? Promise.resolve(undefined) : source(module));
+                }
+              : undefined,
+        });
+        await built.app.ready();
+        if (options.listen) await built.app.listen({ host: '127.0.0.1', port: 0 });
+        return built;
+      } catch (error) {
+        await built?.app.close().catch(() => undefined);
+        throw error;
+      }
+    };
+    let built: Awaited<ReturnType<BuildTestApp>>;
     try {
-      built = await system.build({
-        modules,
-        env: options.env ?? {},
-        databaseUrl: database.url,
-        clock,
-        migrations:
-          options.migrationsDir || stubbed.size > 0
-            ? (fromFolder) => {
-                const source = fromFolder(options.migrationsDir);
-                return (module) => (stubbed.has(module) ? Promise.resolve(undefined) : source(module));
-              }
-            : undefined,
-      });
-      await built.app.ready();
-      if (options.listen) await built.app.listen({ host: '127.0.0.1', port: 0 });
+      built = await boot();
     } catch (error) {
-      await built?.app.close().catch(() => undefined);
       await database.drop();
       throw error;
     }
-    const { app, parts } = built;
-    const address = app.server.address();
-    const url = options.listen && address && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : undefined;
-    const scenario = new Scenario(() => parts);
+    const urlOf = () => {
+      const address = built.app.server.address();
+      return options.listen && address && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : undefined;
+    };
+    const scenario = new Scenario(() => built.parts);
     const handles = new Map<string, ModuleHandle<unknown>>();
     const handle: AppHandle<M> & { stubs: unknown } = {
-      app,
+      get app() {
+        return built.app;
+      },
       clock,
       scenario,
       databaseUrl: database.url,
       get url() {
+        const url = urlOf();
         if (!url) throw new Error('This app does not listen: build it with { listen: true }');
         return url;
       },
-      running: parts.local.map((module) => module.name),
+      get running() {
+        return built.parts.local.map((module) => module.name);
+      },
       stubs: options.slice?.stubs ?? {},
       module(name: string) {
         let existing = handles.get(name);
-        if (!existing) handles.set(name, (existing = moduleHandle(name, parts)));
+        if (!existing) handles.set(name, (existing = moduleHandle(name, built.parts)));
         return existing as never;
       },
       publish: (event, payload) => scenario.publish(event, payload),
+      async restart() {
+        await built.app.close();
+        handles.clear();
+        built = await boot();
+      },
       async close() {
-        await app.close();
+        await built.app.close();
         await database.drop();
       },
     };
