@@ -6,6 +6,7 @@ import { loadConfig } from '#platform/config.ts';
 import { createLogger } from '#platform/logger.ts';
 import { migrationsFolder } from '#platform/db/migrate.ts';
 import { createHarness } from '#platform/testing/harness.ts';
+import { checkingLogSink } from '../test/support/log-lines.ts';
 
 /**
  * The test harness bound to this system's modules: `import { useApp, useModule } from '#testing'` in any test.
@@ -21,12 +22,14 @@ export const { useApp, useModule, startApp } = createHarness({
   async build({ modules, env, databaseUrl, clock, migrations }) {
     const config = loadConfig(
       // Small pools: test files run side by side against a server that may allow only 100 connections in all.
-      { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', JWT_SECRET: TEST_JWT_SECRET, DB_POOL_MAX: '4', ...env },
+      // Logs at info into a sink that checks every line (test/support/log-lines.ts) and shows them only when
+      // TEST_LOG_LEVEL is set: the lines a test never looks at must be clean JSON too.
+      { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'info', JWT_SECRET: TEST_JWT_SECRET, DB_POOL_MAX: '4', ...env },
       modules === undefined ? moduleNames : modules.map((module) => module.name),
     );
     const app = await buildApp({
       config,
-      logger: createLogger(config.logLevel),
+      logger: createLogger(config.logLevel, checkingLogSink(process.env.TEST_LOG_LEVEL ? process.stdout : undefined)),
       modules,
       databaseUrl,
       clock,

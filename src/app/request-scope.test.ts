@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { FastifyRequest } from 'fastify';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import { defineModule } from '#platform/modules/define-module.ts';
-import { buildTestApp } from '../../test/support/test-app.ts';
+import { useApp } from '#testing';
 
 // Module names of this file's own, so parallel test files never share a schema.
 const suffix = Math.random().toString(36).slice(2, 8);
@@ -25,13 +25,7 @@ const unscoped = defineModule({
   },
 });
 
-let app: ModuleRouter;
-beforeAll(async () => {
-  app = await buildTestApp({ modules: [scoped, unscoped] });
-});
-afterAll(async () => {
-  await app?.close();
-});
+const app = useApp({ modules: [scoped, unscoped] });
 
 it('makes a DI scope per request only for the routes of a module that asks for one (requestScope)', async () => {
   expect((await app.inject({ method: 'GET', url: `/scoped-${suffix}` })).json()).toEqual({ scoped: true });

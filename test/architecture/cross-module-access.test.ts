@@ -1,17 +1,18 @@
 import pg from 'pg';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql, type RawBuilder } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import { schemaName } from '#platform/db/database-names.ts';
 import { ident } from '#platform/db/provision.ts';
 import { producerOf } from '#platform/events/event-definition.ts';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, testDatabaseUrl } from '../support/test-app.ts';
+import { useApp } from '#testing';
+import { testDatabaseUrl } from '../support/test-app.ts';
 import { modules } from '../../src/modules.ts';
 
 /**
  * Every module's Kysely against every table of every other module, generated from src/modules.ts and the tables its
- * migrations created (global setup migrated them all), so a new module is covered as soon as it is listed there. Each
- * attempt runs in a transaction that is rolled back, so a broken boundary cannot damage the shared test database.
+ * migrations created (global setup migrated them all in the run's database, which lists them before the tests are
+ * collected), so a new module is covered as soon as it is listed there. The attempts run on the harness app's own
+ * database, each in a transaction that is rolled back, so a broken boundary cannot damage what the other tests read.
  */
 const PERMISSION_DENIED = '42501';
 
@@ -51,19 +52,13 @@ async function tablesOfModules(): Promise<Table[]> {
 
 const tables = await tablesOfModules();
 
-let app: ModuleRouter;
-beforeAll(async () => {
-  app = await buildTestApp();
-});
-afterAll(async () => {
-  await app.close();
-});
+const app = useApp();
 
 class RolledBack extends Error {}
 
 /** The Postgres error code `statement` fails with under `module`'s role, or 'allowed'. Never commits anything. */
 async function outcome(module: string, statement: RawBuilder<unknown>): Promise<string> {
-  const db = app.diContainer.resolve<Kysely<unknown>>(`${module}/db`);
+  const db = app.module(module).db();
   try {
     await db.transaction().execute(async (trx) => {
       await statement.execute(trx);

@@ -2,31 +2,32 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ident } from '#platform/db/provision.ts';
 import { databaseNameOf, roleName } from '#platform/db/database-names.ts';
-import { buildTestApp, isolatedDatabase } from '../support/test-app.ts';
+import { startApp, useApp } from '#testing';
 
-// A database of its own: the grants this file makes must not leak into the apps of other test files.
-let database: Awaited<ReturnType<typeof isolatedDatabase>>;
+// The harness app's database of its own: the grants this file makes must not leak into the apps of other test files.
+// Its first start provisions and migrates every shop module, and must pass the check.
+const first = useApp();
+const database = {
+  get url() {
+    return first.databaseUrl;
+  },
+};
 let admin: pg.Client;
 let role: (module: string) => string;
 
 beforeAll(async () => {
-  database = await isolatedDatabase();
   role = (module) => roleName(databaseNameOf(database.url), module);
-  // The first start provisions and migrates every shop module, and must pass the check.
-  const app = await buildTestApp({ databaseUrl: database.url });
-  await app.close();
   admin = new pg.Client({ connectionString: database.url });
   await admin.connect();
 });
 afterAll(async () => {
   await admin?.end();
-  await database?.drop();
 });
 
 /** Starts the whole shop on the test database; resolves to the start-up error, or undefined when it started. */
 async function startUpError(): Promise<Error | undefined> {
   try {
-    const app = await buildTestApp({ databaseUrl: database.url });
+    const app = await startApp({ databaseUrl: database.url });
     await app.close();
     return undefined;
   } catch (error) {

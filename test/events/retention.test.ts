@@ -1,33 +1,28 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import type { Publisher } from '#platform/events/publisher.ts';
 import { EventAdmin } from '#platform/events/event-admin.ts';
 import { listSubscriptions } from '#platform/events/event-wiring.ts';
-import { buildTestApp, testDatabaseUrl } from '../support/test-app.ts';
+import { useApp } from '#testing';
 import { probeSystem, type ProbeTables } from '../support/probe-modules.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const probes = probeSystem('ret', 2);
-let app: ModuleRouter;
+const app = useApp({ modules: probes.modules, migrationsDir: probes.migrationsDir });
 let platformDb: Kysely<unknown>;
 
 beforeAll(async () => {
-  app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir });
-  await app.ready();
   // One connection, so the advisory lock taken below and its unlock run in the same session.
-  platformDb = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDatabaseUrl(), max: 1 }) }) });
+  platformDb = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: app.databaseUrl, max: 1 }) }) });
 });
 afterAll(async () => {
   await platformDb.destroy();
-  await app.close();
 });
 
 it('deletes outbox rows past the retention only once every subscription has read them, and old inbox rows', async () => {
-  const producerDb = app.diContainer.resolve<Kysely<unknown>>(`${probes.producer}/db`);
-  const events = app.diContainer.resolve<Publisher>(`${probes.producer}/events`);
-  const sink = (i: number) => app.diContainer.resolve<Kysely<ProbeTables>>(`${probes.subscribers[i]}/db`);
+  const producerDb = app.module(probes.producer).db();
+  const { events } = app.module(probes.producer);
+  const sink = (i: number) => app.module(probes.subscribers[i]!).db<ProbeTables>();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const count = async (db: Kysely<any>, table: string) => (await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(db)).rows[0]!.n;
 
@@ -46,15 +41,12 @@ it('deletes outbox rows past the retention only once every subscription has read
   await sql`select pg_advisory_unlock(hashtext(${lease[0]}), ${lease[1]})`.execute(platformDb);
 
   // Once it has caught up again (the inbox turns the re-reads into no-ops), everything may go.
-  await app.close();
-  app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir });
-  await app.ready();
-  const cursorDone = async () =>
-    (await sql<{ seq: string }>`select cursor_seq::text as seq from seams_subscription_cursors`.execute(app.diContainer.resolve(`${probes.subscribers[1]}/db`))).rows[0]!.seq !== '0';
+  await app.restart();
+  const cursorDone = async () => (await sql<{ seq: string }>`select cursor_seq::text as seq from seams_subscription_cursors`.execute(sink(1))).rows[0]!.seq !== '0';
   await waitFor(cursorDone);
   const freed = await admin.applyRetention(0);
   expect(freed.outbox).toBe(5);
   expect(freed.inbox).toBe(10);
-  expect(await count(app.diContainer.resolve(`${probes.producer}/db`), 'seams_outbox')).toBe(0);
-  expect(await count(app.diContainer.resolve(`${probes.subscribers[1]}/db`), 'effects')).toBe(5);
+  expect(await count(app.module(probes.producer).db(), 'seams_outbox')).toBe(0);
+  expect(await count(sink(1), 'effects')).toBe(5);
 });

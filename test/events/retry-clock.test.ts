@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { Publisher } from '#platform/events/publisher.ts';
-import { buildTestApp } from '../support/test-app.ts';
+import { useApp } from '#testing';
 import { probeSystem } from '../support/probe-modules.ts';
 import { ProbeView } from '../support/probe-views.ts';
 import { waitFor } from '../support/wait-for.ts';
@@ -17,7 +16,7 @@ const SKEW_MS = 1000;
 const probes = probeSystem('skew', 1, (event) => {
   if (event.attempt === 1) throw new Error('the first attempt fails');
 });
-let app: ModuleRouter;
+const app = useApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { EVENTS_RETRY_BASE_MS: '20', EVENTS_RETRY_MAX_MS: '20' } });
 let producerDb: Kysely<unknown>;
 let events: Publisher;
 let sink: ProbeView;
@@ -25,11 +24,9 @@ let sink: ProbeView;
 let batches = 0;
 
 beforeAll(async () => {
-  app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { EVENTS_RETRY_BASE_MS: '20', EVENTS_RETRY_MAX_MS: '20' } });
-  await app.ready();
-  producerDb = app.diContainer.resolve(`${probes.producer}/db`);
-  events = app.diContainer.resolve(`${probes.producer}/events`);
-  const sinkDb = app.diContainer.resolve<Kysely<unknown>>(`${probes.subscribers[0]}/db`);
+  producerDb = app.module(probes.producer).db();
+  events = app.module(probes.producer).events;
+  const sinkDb = app.module(probes.subscribers[0]!).db();
   sink = new ProbeView(sinkDb);
   // Counting, not changing: the worker holds this very instance.
   const transaction = sinkDb.transaction.bind(sinkDb);
@@ -37,9 +34,6 @@ beforeAll(async () => {
     batches += 1;
     return transaction();
   };
-});
-afterAll(async () => {
-  await app?.close();
 });
 
 it(`retries after the backoff delay, without a busy loop, when the app's clock is ${SKEW_MS} ms ahead of the database's`, async () => {

@@ -1,15 +1,9 @@
 import { connect, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp } from '../support/test-app.ts';
+import { describe, expect, it } from 'vitest';
+import { startApp, useApp } from '#testing';
 
 describe('security headers', () => {
-  let app: ModuleRouter;
-  beforeAll(async () => {
-    app = await buildTestApp();
-  });
-  afterAll(async () => app?.close());
+  const app = useApp();
 
   it("gives the HTML docs helmet's headers and a Content-Security-Policy", async () => {
     const page = await app.inject({ method: 'GET', url: '/docs' });
@@ -46,7 +40,9 @@ describe('security headers', () => {
     const preflight = await app.inject({ method: 'OPTIONS', url: '/orders', headers: { origin, 'access-control-request-method': 'POST' } });
     expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
 
-    const withCors = await buildTestApp({ env: { CORS_ORIGINS: `${origin}, https://admin.example.com` } });
+    // On this file's database: the second app needs no schemas of its own.
+    const cors = await startApp({ databaseUrl: app.databaseUrl, env: { CORS_ORIGINS: `${origin}, https://admin.example.com` } });
+    const withCors = cors.app;
     try {
       const allowed = await withCors.inject({ method: 'GET', url: '/catalog/products', headers: { origin } });
       expect(allowed.headers['access-control-allow-origin']).toBe(origin);
@@ -62,23 +58,17 @@ describe('security headers', () => {
       expect(allowedPreflight.headers['access-control-allow-origin']).toBe(origin);
       expect(String(allowedPreflight.headers['access-control-allow-methods'])).toContain('POST');
     } finally {
-      await withCors.close();
+      await cors.close();
     }
   });
 });
 
 describe('HTTP timeouts (HTTP_REQUEST_TIMEOUT_MS, HTTP_CONNECTION_TIMEOUT_MS, HTTP_KEEP_ALIVE_TIMEOUT_MS)', () => {
-  let app: ModuleRouter;
-  let port: number;
-  beforeAll(async () => {
-    app = await buildTestApp({ env: { HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_CONNECTION_TIMEOUT_MS: '1500', HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' } });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    port = (app.server.address() as AddressInfo).port;
-  });
-  afterAll(async () => app?.close());
+  const app = useApp({ listen: true, env: { HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_CONNECTION_TIMEOUT_MS: '1500', HTTP_KEEP_ALIVE_TIMEOUT_MS: '500' } });
+  const port = () => Number(new URL(app.url).port);
 
   it('closes the connection of a client that sends its headers a byte at a time', async () => {
-    const socket = connect({ port, host: '127.0.0.1' });
+    const socket = connect({ port: port(), host: '127.0.0.1' });
     const closed = closedWithin(socket, 4000);
     socket.write('GET /health/live HTTP/1.1\r\nHost: seams\r\n');
     const drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 200);
@@ -91,12 +81,12 @@ describe('HTTP timeouts (HTTP_REQUEST_TIMEOUT_MS, HTTP_CONNECTION_TIMEOUT_MS, HT
   });
 
   it('closes a connection that says nothing, and an idle keep-alive connection, and serves others meanwhile', async () => {
-    const silent = connect({ port, host: '127.0.0.1' });
+    const silent = connect({ port: port(), host: '127.0.0.1' });
     const silentClosed = closedWithin(silent, 5000);
-    const keptAlive = connect({ port, host: '127.0.0.1' });
+    const keptAlive = connect({ port: port(), host: '127.0.0.1' });
     const keptAliveClosed = closedWithin(keptAlive, 5000);
     keptAlive.write('GET /health/live HTTP/1.1\r\nHost: seams\r\nConnection: keep-alive\r\n\r\n');
-    expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+    expect((await fetch(`${app.url}/health/live`)).status).toBe(200);
     const keepAlive = await keptAliveClosed;
     expect(keepAlive.received).toMatch(/^HTTP\/1\.1 200/);
     expect(keepAlive.ms).toBeLessThan(3000);

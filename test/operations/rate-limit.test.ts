@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { startApp, useApp } from '#testing';
 import { testRedis } from '../support/redis-server.ts';
-import { buildTestApp } from '../support/test-app.ts';
 
-const bearer = (app: ModuleRouter, sub: string, roles: string[] = []) => ({ authorization: `Bearer ${app.jwt.sign({ sub, roles })}` });
-const get = (app: ModuleRouter, url: string, options: { headers?: Record<string, string>; from?: string } = {}) =>
+type Inject = Pick<ModuleRouter, 'inject' | 'jwt'>;
+const bearer = (app: Inject, sub: string, roles: string[] = []) => ({ authorization: `Bearer ${app.jwt.sign({ sub, roles })}` });
+const get = (app: Inject, url: string, options: { headers?: Record<string, string>; from?: string } = {}) =>
   app.inject({ method: 'GET', url, headers: options.headers ?? {}, remoteAddress: options.from ?? '127.0.0.1' });
 
 describe('RATE_LIMIT_PER_MINUTE', () => {
-  let app: ModuleRouter;
-  beforeAll(async () => {
-    app = await buildTestApp({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
-  });
-  afterAll(async () => app?.close());
+  const app = useApp({ env: { RATE_LIMIT_PER_MINUTE: '5' } });
 
   it('counts per token subject and answers 429 problem+json with Retry-After and RateLimit-* headers past the limit', async () => {
     const alice = bearer(app, `alice-${randomUUID()}`);
@@ -64,7 +61,8 @@ describe('RATE_LIMIT_PER_MINUTE', () => {
 
 describe('RATE_LIMIT_PER_MINUTE=0', () => {
   it('turns the limit off', async () => {
-    const app = await buildTestApp({ env: { RATE_LIMIT_PER_MINUTE: '0' } });
+    const handle = await startApp({ env: { RATE_LIMIT_PER_MINUTE: '0' } });
+    const app = handle.app;
     try {
       for (let i = 0; i < 30; i++) {
         const response = await get(app, '/catalog/products', { from: '203.0.113.1' });
@@ -72,7 +70,7 @@ describe('RATE_LIMIT_PER_MINUTE=0', () => {
         expect(response.headers['ratelimit-limit']).toBeUndefined();
       }
     } finally {
-      await app.close();
+      await handle.close();
     }
   });
 });
@@ -80,19 +78,17 @@ describe('RATE_LIMIT_PER_MINUTE=0', () => {
 const redis = await testRedis();
 
 describe.skipIf(!redis)(`RATE_LIMIT_REDIS_URL (a real Redis${redis ? ` at ${redis.url}` : ': none reachable at 127.0.0.1:6379 and no redis-server installed, skipped'})`, () => {
-  let apps: ModuleRouter[] = [];
-  beforeAll(async () => {
-    // A prefix of this run's own: other test runs on the machine's Redis count elsewhere.
-    const env = { RATE_LIMIT_PER_MINUTE: '6', RATE_LIMIT_REDIS_URL: redis!.url, RATE_LIMIT_REDIS_PREFIX: `seams-test:${randomUUID()}:` };
-    apps = await Promise.all([buildTestApp({ env }), buildTestApp({ env })]);
-  });
+  // A prefix of this run's own: other test runs on the machine's Redis count elsewhere.
+  const env = { RATE_LIMIT_PER_MINUTE: '6', RATE_LIMIT_REDIS_URL: redis?.url ?? '', RATE_LIMIT_REDIS_PREFIX: `seams-test:${randomUUID()}:` };
   afterAll(async () => {
-    await Promise.all(apps.map((app) => app.close()));
     await redis?.stop();
   });
+  // Two instances of one deployment: the second on the first's database.
+  const first = useApp({ env });
+  const second = useApp(() => ({ env, databaseUrl: first.databaseUrl }));
 
   it('makes two instances share one limit per caller', async () => {
-    const [a, b] = apps as [ModuleRouter, ModuleRouter];
+    const [a, b] = [first, second];
     const carol = bearer(a, `carol-${randomUUID()}`);
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) statuses.push((await get(i % 2 === 0 ? a : b, '/me/orders', { headers: carol })).statusCode);

@@ -4,7 +4,7 @@ import { exportJWK, generateKeyPair, SignJWT, type GenerateKeyPairResult, type J
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import { signToken } from '../support/shop-client.ts';
-import { buildTestApp, TEST_JWT_SECRET } from '../support/test-app.ts';
+import { startApp, TEST_JWT_SECRET, useApp } from '#testing';
 
 const now = () => Math.floor(Date.now() / 1000);
 const hs256 = (claims: Record<string, unknown>, secret = TEST_JWT_SECRET) => new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
@@ -12,20 +12,16 @@ const hs256 = (claims: Record<string, unknown>, secret = TEST_JWT_SECRET) => new
 const unsigned = (claims: Record<string, unknown>) =>
   `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
 
-async function call(app: ModuleRouter, token: string, url = '/me/orders') {
+async function call(app: Pick<ModuleRouter, 'inject'>, token: string, url = '/me/orders') {
   const response = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
   const type = String(response.headers['content-type']);
   return { status: response.statusCode, body: type.includes('json') ? response.json<{ code?: string; reason?: string }>() : response.body, type };
 }
 
 describe('HS256 tokens (JWT_SECRET) with JWT_MAX_AGE, JWT_ISSUER, JWT_AUDIENCE and JWT_ROLES_CLAIM', () => {
-  let app: ModuleRouter;
-  beforeAll(async () => {
-    app = await buildTestApp({
-      env: { JWT_MAX_AGE: '3600', JWT_CLOCK_TOLERANCE_S: '5', JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'seams,other', JWT_ROLES_CLAIM: 'realm_access.roles' },
-    });
+  const app = useApp({
+    env: { JWT_MAX_AGE: '3600', JWT_CLOCK_TOLERANCE_S: '5', JWT_ISSUER: 'https://id.example', JWT_AUDIENCE: 'seams,other', JWT_ROLES_CLAIM: 'realm_access.roles' },
   });
-  afterAll(async () => app?.close());
   const good = () => ({ sub: 'customer-1', iss: 'https://id.example', aud: 'seams', iat: now(), exp: now() + 600 });
 
   it('accepts a token with exp, iat, the issuer and one of the audiences, and reads roles from the configured claim', async () => {
@@ -65,7 +61,8 @@ describe('HS256 tokens (JWT_SECRET) with JWT_MAX_AGE, JWT_ISSUER, JWT_AUDIENCE a
   });
 
   it('issues tokens with app.jwt.sign that it accepts, and that live no longer than JWT_MAX_AGE', async () => {
-    const plain = await buildTestApp();
+    const handle = await startApp({ databaseUrl: app.databaseUrl });
+    const plain = handle.app;
     try {
       const token = plain.jwt.sign({ sub: 'customer-2', roles: [] });
       const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { iat: number; exp: number };
@@ -73,13 +70,12 @@ describe('HS256 tokens (JWT_SECRET) with JWT_MAX_AGE, JWT_ISSUER, JWT_AUDIENCE a
       expect((await call(plain, token)).status).toBe(200);
       expect((await call(plain, signToken({ sub: 'c', roles: [] }, TEST_JWT_SECRET))).status).toBe(200);
     } finally {
-      await plain.close();
+      await handle.close();
     }
   });
 });
 
 describe('tokens from an identity provider (JWT_JWKS_URL)', () => {
-  let app: ModuleRouter;
   let jwksServer: Server;
   let served: JWK[] = [];
   let fetches = 0;
@@ -97,14 +93,14 @@ describe('tokens from an identity provider (JWT_JWKS_URL)', () => {
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: served }));
     });
     await new Promise<void>((resolve) => jwksServer.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`;
-    // A cool-down of 0: every unknown kid refetches at once, so the test can count the fetches exactly.
-    app = await buildTestApp({ env: { JWT_JWKS_URL: url, JWT_JWKS_COOLDOWN_MS: '0' } });
   });
-  afterAll(async () => {
-    await app?.close();
+  afterAll(() => {
     jwksServer?.close();
   });
+  // A cool-down of 0: every unknown kid refetches at once, so the test can count the fetches exactly.
+  const app = useApp(() => ({
+    env: { JWT_JWKS_URL: `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/.well-known/jwks.json`, JWT_JWKS_COOLDOWN_MS: '0' },
+  }));
 
   it('fetches the key set once, picks the key by kid, refetches once when the provider rotates its key, and refuses what the set does not hold', async () => {
     const first = await sign(rsa, 'key-1', 'RS256');

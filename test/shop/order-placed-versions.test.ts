@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Publisher } from '#platform/events/publisher.ts';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { sql } from 'kysely';
+import { beforeAll, expect, it } from 'vitest';
+import { useApp } from '#testing';
 import { OrderPlacedV1 } from '../../modules/ordering/contract.ts';
-import type { OrdersRepository } from '../../modules/ordering/infrastructure/orders-repository.ts';
 import type { OrderingTables } from '../../modules/ordering/infrastructure/orders.table.ts';
-import { buildTestApp, tokens } from '../support/test-app.ts';
+import { tokens } from '../support/test-app.ts';
 import { shop, type HistoryEntry } from '../support/shop.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -18,7 +16,7 @@ import { waitFor } from '../support/wait-for.ts';
  * quoted: the page shows the catalog's), the one placed now as published or downcast.
  */
 
-let app: ModuleRouter;
+const app = useApp();
 let s: ReturnType<typeof shop>;
 let product: { id: string; name: string };
 let customer: ReturnType<typeof tokens>;
@@ -35,15 +33,14 @@ const v1Payload = (orderId: string, quantity: number) => ({
 });
 
 beforeAll(async () => {
-  app = await buildTestApp();
-  s = shop(app);
-  customer = tokens(app);
+  s = shop(app.app);
+  customer = tokens(app.app);
   product = await s.productInStock(10, { name: 'Versioned mug', priceCents: 500 });
 
   // The order placed before the deploy: its row and its v1 event, in one transaction, as ordering's old code wrote them.
-  const ordering = app.diContainer.resolve<Kysely<OrderingTables>>('ordering/db');
-  const ordersRepository = app.diContainer.resolve<OrdersRepository>('ordering/ordersRepository');
-  const events = app.diContainer.resolve<Publisher>('ordering/events');
+  const ordering = app.module('ordering').db<OrderingTables>();
+  const { ordersRepository } = app.module('ordering').deps;
+  const { events } = app.module('ordering');
   const old = v1Payload(oldOrder, 2);
   await ordering.transaction().execute(async (trx) => {
     await ordersRepository.insert({ id: oldOrder, customerId: old.customerId, lines: old.lines, totalCents: old.totalCents, currency: 'EUR', paymentMethod: 'tok_visa' }, trx);
@@ -51,7 +48,7 @@ beforeAll(async () => {
   });
 
   // A v1 OrderPlaced that order-history's old code failed on until it became a dead letter (its outbox row long gone).
-  const history = app.diContainer.resolve<Kysely<unknown>>('order-history/db');
+  const history = app.module('order-history').db();
   await sql`insert into seams_parked (subscription, partition, event_id, name, version, key, payload, occurred_at, xid, seq, status, attempts, last_error)
             values ('ordering.OrderPlaced', 0, ${randomUUID()}::uuid, 'ordering.OrderPlaced', 1, ${deadLetterOrder}, ${JSON.stringify(v1Payload(deadLetterOrder, 1))}::jsonb,
                     now(), '1', 1, 'dead', 10, 'Error: the bug of the old code')`.execute(history);
@@ -61,7 +58,6 @@ beforeAll(async () => {
   const replay = await app.inject({ method: 'POST', url: '/admin/events/dead-letters/replay', headers: customer.admin, payload: { module: 'order-history' } });
   expect(replay.statusCode, replay.body).toBe(202);
 }, 30_000);
-afterAll(() => app.close());
 
 async function historyOf(orderId: string): Promise<HistoryEntry | undefined> {
   return (await s.myOrders(customer.customer)).orders.find((order) => order.orderId === orderId);
@@ -85,7 +81,7 @@ it("shows every order in the history, which takes v2, named; only the v2 order's
   expect(await historyOf(deadLetterOrder)).toMatchObject({ status: 'pending', lines: line(1), totalCents: 500 });
 
   // The name as quoted was stored for the v2 order only: the upcast v1 lines have none.
-  const history = app.diContainer.resolve<Kysely<unknown>>('order-history/db');
+  const history = app.module('order-history').db();
   const { rows } = await sql<{ order_id: string; product_name: string | null }>`select order_id, product_name from order_summary_lines
     where order_id in (${oldOrder}::uuid, ${newOrder}::uuid, ${deadLetterOrder}::uuid)`.execute(history);
   expect(Object.fromEntries(rows.map((row) => [row.order_id, row.product_name]))).toEqual({ [oldOrder]: null, [newOrder]: 'Versioned mug', [deadLetterOrder]: null });

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, tokens } from '../support/test-app.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useApp } from '#testing';
+import { tokens } from '../support/test-app.ts';
 import { matches, shop, type Headers, type HistoryEntry, type OrderView } from '../support/shop.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -10,7 +10,7 @@ import { waitFor } from '../support/wait-for.ts';
  * that customer's orders, reports a freshness that moves forward, and picks up product renames.
  */
 
-let app: ModuleRouter;
+const app = useApp();
 let s: ReturnType<typeof shop>;
 
 interface Placed {
@@ -27,9 +27,8 @@ const names = new Map<string, string>();
 let products: { mug: string; tea: string; scarce: string };
 
 beforeAll(async () => {
-  app = await buildTestApp();
-  s = shop(app);
-  for (const c of customers) Object.assign(c, tokens(app));
+  s = shop(app.app);
+  for (const c of customers) Object.assign(c, tokens(app.app));
   const mug = await s.productInStock(100, { name: 'Read-model mug', priceCents: 1200 });
   const tea = await s.productInStock(100, { name: 'Read-model tea', priceCents: 350 });
   const scarce = await s.productInStock(1, { name: 'Read-model rarity', priceCents: 99_000 });
@@ -53,9 +52,6 @@ beforeAll(async () => {
   for (const p of placed) p.order = await s.settled(p.order.id);
 });
 
-afterAll(async () => {
-  await app.close();
-});
 
 /** The page entry that mirrors the write side's order, product names as they are now. */
 function mirrorOf(p: Placed): Partial<HistoryEntry> {

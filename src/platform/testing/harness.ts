@@ -63,6 +63,8 @@ export interface AppHandle<M extends Record<string, AnyModule>> {
   readonly clock: TestClock;
   readonly scenario: Scenario;
   readonly databaseUrl: string;
+  /** Its base URL (`http://127.0.0.1:PORT`), with `listen: true`; without, reading it throws. */
+  readonly url: string;
   /** Names of the modules that run in this app. */
   readonly running: readonly string[];
   module<N extends keyof M & string>(name: N): ModuleHandle<M[N]>;
@@ -70,6 +72,8 @@ export interface AppHandle<M extends Record<string, AnyModule>> {
   module(name: string): ModuleHandle<AnyModule>;
   /** Shortcut for `scenario.publish`: an event as its producer (running here, or a stub) would publish it. */
   publish<E extends EventDefinition>(event: E, payload: EventPayload<E>): Stimulus;
+  /** Closes the app and builds it again on the same database, as a new deploy or a crashed process would start. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,7 +105,12 @@ export interface AppOptions<M extends Record<string, AnyModule> = Record<string,
   readonly databaseUrl?: string;
   /** Registrations replaced by test doubles; the module's manifest is otherwise as it is. */
   readonly overrides?: Overrides<M>;
+  /** Listen on a free port of 127.0.0.1 (`url`), for another app or process that calls this one over HTTP. */
+  readonly listen?: boolean;
 }
+
+/** Options, or a function that computes them when the app is built: from what an earlier hook made (another app's `url`). */
+export type OptionsOrLater<O> = O | (() => O | Promise<O>);
 
 export interface ModuleOptions<M extends Record<string, AnyModule> = Record<string, AnyModule>> extends Pick<AppOptions<M>, 'env' | 'overrides'> {
   /** `stubbed`: the modules it calls are stubs of their contracts. `real`: they run, with theirs, transitively. */
@@ -121,44 +130,72 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
     const clock = createTestClock();
     const modules = withOverrides(options.slice?.modules ?? options.modules ?? all, (options.overrides ?? {}) as Record<string, Record<string, unknown>>);
     const stubbed = options.slice?.stubbed ?? new Set<string>();
+    const boot = async (): Promise<Awaited<ReturnType<BuildTestApp>>> => {
+      let built: Awaited<ReturnType<BuildTestApp>> | undefined;
+      try {
+        built = await system.build({
+          modules,
+          env: options.env ?? {},
+          databaseUrl: database.url,
+          clock,
+          migrations:
+            options.migrationsDir || stubbed.size > 0
+              ? (fromFolder) => {
+                  const source = fromFolder(options.migrationsDir);
+                  return (module) => (stubbed.has(module) ? Promise.resolve(undefined) : source(module));
+                }
+              : undefined,
+        });
+        await built.app.ready();
+        if (options.listen) await built.app.listen({ host: '127.0.0.1', port: 0 });
+        return built;
+      } catch (error) {
+        await built?.app.close().catch(() => undefined);
+        throw error;
+      }
+    };
     let built: Awaited<ReturnType<BuildTestApp>>;
     try {
-      built = await system.build({
-        modules,
-        env: options.env ?? {},
-        databaseUrl: database.url,
-        clock,
-        migrations:
-          options.migrationsDir || stubbed.size > 0
-            ? (fromFolder) => {
-                const source = fromFolder(options.migrationsDir);
-                return (module) => (stubbed.has(module) ? Promise.resolve(undefined) : source(module));
-              }
-            : undefined,
-      });
-      await built.app.ready();
+      built = await boot();
     } catch (error) {
       await database.drop();
       throw error;
     }
-    const { app, parts } = built;
-    const scenario = new Scenario(() => parts);
+    const urlOf = () => {
+      const address = built.app.server.address();
+      return options.listen && address && typeof address === 'object' ? `http://127.0.0.1:${address.port}` : undefined;
+    };
+    const scenario = new Scenario(() => built.parts);
     const handles = new Map<string, ModuleHandle<unknown>>();
     const handle: AppHandle<M> & { stubs: unknown } = {
-      app,
+      get app() {
+        return built.app;
+      },
       clock,
       scenario,
       databaseUrl: database.url,
-      running: parts.local.map((module) => module.name),
+      get url() {
+        const url = urlOf();
+        if (!url) throw new Error('This app does not listen: build it with { listen: true }');
+        return url;
+      },
+      get running() {
+        return built.parts.local.map((module) => module.name);
+      },
       stubs: options.slice?.stubs ?? {},
       module(name: string) {
         let existing = handles.get(name);
-        if (!existing) handles.set(name, (existing = moduleHandle(name, parts)));
+        if (!existing) handles.set(name, (existing = moduleHandle(name, built.parts)));
         return existing as never;
       },
       publish: (event, payload) => scenario.publish(event, payload),
+      async restart() {
+        await built.app.close();
+        handles.clear();
+        built = await boot();
+      },
       async close() {
-        await app.close();
+        await built.app.close();
         await database.drop();
       },
     };
@@ -169,8 +206,8 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
    * An app of every module (or of `options.modules`) for the tests of this file. The handle is also the app:
    * `app.inject(…)`, `app.jwt` reach the built Fastify instance.
    */
-  function useApp(options: AppOptions<M> = {}): TestApp<AppHandle<M>> {
-    return hooked(() => start(options)) as unknown as TestApp<AppHandle<M>>;
+  function useApp(options: OptionsOrLater<AppOptions<M>> = {}): TestApp<AppHandle<M>> {
+    return hooked(async () => start(typeof options === 'function' ? await options() : options)) as unknown as TestApp<AppHandle<M>>;
   }
 
   /** One module, with its dependencies stubbed or real, on a database that holds only the schemas of what runs. */
