@@ -1,8 +1,5 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import type { Publisher } from '#platform/events/publisher.ts';
-import { buildTestApp, isolatedDatabase } from '../support/test-app.ts';
+import { afterEach, expect, it } from 'vitest';
+import { startApp } from '#testing';
 import { probeSystem, type ProbeTables } from '../support/probe-modules.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -11,41 +8,37 @@ import { waitFor } from '../support/wait-for.ts';
  * fallback poll is ten minutes, so only a NOTIFY can bring the event over in time. An instance sends that NOTIFY only
  * while another instance listens (a NOTIFY costs a commit); these tests show it still reaches one that started before
  * it, and one that starts after it had found nobody listening. On a database of their own, so no other test file's
- * listener counts as "another instance".
+ * listener counts as "another instance" (each test's own: its first instance's fresh one).
  */
 const probes = probeSystem('wake', 1);
 const env = { EVENTS_POLL_INTERVAL_MS: '600000' };
 const [producerModule] = probes.modules;
-let database: { url: string; drop: () => Promise<void> };
-let apps: ModuleRouter[] = [];
+type Instance = Awaited<ReturnType<typeof startApp>>;
+let apps: Instance[] = [];
 
-beforeAll(async () => {
-  database = await isolatedDatabase();
-}, 60_000);
 afterEach(async () => {
-  await Promise.all(apps.map((app) => app.close()));
+  // The first instance owns the database: it goes last.
+  for (const app of apps.reverse()) await app.close();
   apps = [];
 });
-afterAll(async () => {
-  await database?.drop();
-});
 
-async function start(which: 'publisher' | 'subscriber'): Promise<ModuleRouter> {
+async function start(which: 'publisher' | 'subscriber'): Promise<Instance> {
   const modules = which === 'publisher' ? [producerModule!] : probes.modules;
-  const app = await buildTestApp({ modules, migrationsDir: probes.migrationsDir, databaseUrl: database.url, env });
+  const app = await startApp({ modules, migrationsDir: probes.migrationsDir, env, ...(apps[0] ? { databaseUrl: apps[0].databaseUrl } : {}) });
   apps.push(app);
-  await app.ready();
   return app;
 }
 
-async function publish(app: ModuleRouter, key: string): Promise<void> {
-  const db = app.diContainer.resolve<Kysely<unknown>>(`${probes.producer}/db`);
-  const events = app.diContainer.resolve<Publisher>(`${probes.producer}/events`);
-  await db.transaction().execute((trx) => events.publish(trx, probes.Pinged, { n: 1, key }));
+async function publish(app: Instance, key: string): Promise<void> {
+  const producer = app.module(probes.producer);
+  await producer
+    .db()
+    .transaction()
+    .execute((trx) => producer.events.publish(trx, probes.Pinged, { n: 1, key }));
 }
 
-async function handledWithin(subscriber: ModuleRouter, key: string, ms: number): Promise<number> {
-  const db = subscriber.diContainer.resolve<Kysely<ProbeTables>>(`${probes.subscribers[0]}/db`);
+async function handledWithin(subscriber: Instance, key: string, ms: number): Promise<number> {
+  const db = subscriber.module(probes.subscribers[0]!).db<ProbeTables>();
   const started = Date.now();
   await waitFor(async () => (await db.selectFrom('effects').select('id').where('key', '=', key).execute()).length === 1, {
     timeoutMs: ms,

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '#platform/config.ts';
 import { planEventTopology } from '#platform/events/event-topology.ts';
-import { buildTestApp } from '../support/test-app.ts';
+import { startApp } from '#testing';
 import { probeSystem } from '../support/probe-modules.ts';
 import { runPrefix, TEST_SERVICE_TOKEN } from '../support/nats-apps.ts';
 
@@ -30,7 +30,7 @@ describe('the event topology', () => {
   it('fails start-up without NATS_URL when events cross, naming them', async () => {
     expect(() => planEventTopology({ modules: probes.modules, local: [sink2], natsUrl: undefined })).toThrow(ConfigError);
     await expect(
-      buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { MODULES: probes.producer, SERVICE_TOKEN: TEST_SERVICE_TOKEN } }),
+      startApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { MODULES: probes.producer, SERVICE_TOKEN: TEST_SERVICE_TOKEN } }),
     ).rejects.toThrow(new RegExp(`NATS_URL is not set, but events cross processes: ${probes.Pinged.name}@1 from "${probes.producer}" \\(here\\) to "${sink1}"`));
   });
 });
@@ -55,19 +55,17 @@ describe('a system with no remote modules', () => {
   });
 
   it('never connects to NATS, even with NATS_URL set', async () => {
-    const app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { NATS_URL: url } });
-    await app.ready();
+    const app = await startApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { NATS_URL: url } });
     await new Promise((resolve) => setTimeout(resolve, 500));
     await app.close();
     expect(connections).toBe(0);
 
     // The same listener does see a process whose events cross: the count above could have been more than zero.
-    const producerOnly = await buildTestApp({
+    const producerOnly = await startApp({
       modules: probes.modules,
       migrationsDir: probes.migrationsDir,
       env: { MODULES: probes.producer, SERVICE_TOKEN: TEST_SERVICE_TOKEN, NATS_URL: url },
     });
-    await producerOnly.ready();
     const deadline = Date.now() + 5000;
     while (connections === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     await producerOnly.close();
