@@ -1,10 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import type { Publisher } from '#platform/events/publisher.ts';
-import { buildTestApp } from '../support/test-app.ts';
+import { describe, expect, it } from 'vitest';
+import { useProbeApp } from '../support/probe-app.ts';
 import { probeSystem, type ProbeSystem } from '../support/probe-modules.ts';
-import { ProbeView, sleep } from '../support/probe-views.ts';
+import { sleep } from '../support/probe-views.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /** Every call of a probe handler, failed or not: which subscriber, which event, which attempt, and when. */
@@ -31,30 +28,19 @@ function faultyProbes(prefix: string) {
   return { probes, faults, calls, callsOf };
 }
 
-async function start(probes: ProbeSystem, env: Record<string, string>) {
-  const app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env });
-  await app.ready();
-  const db = app.diContainer.resolve<Kysely<unknown>>(`${probes.producer}/db`);
-  const events = app.diContainer.resolve<Publisher>(`${probes.producer}/events`);
-  const publish = (n: number, key: string, note?: string) =>
-    db.transaction().execute((trx) => events.publish(trx, probes.Pinged, note === undefined ? { n, key } : { n, key, note }));
-  const sinks = probes.subscribers.map((name) => new ProbeView(app.diContainer.resolve(`${name}/db`)));
-  return { app, publish, sinks };
+/** The probes' app for a describe block; `publish` sends one event in a transaction of its own. */
+function useProbes(probes: ProbeSystem, env: Record<string, string>) {
+  const { publish, sinks } = useProbeApp(probes, env);
+  return {
+    publish: async (n: number, key: string, note?: string): Promise<string> => (await publish(note === undefined ? { n, key } : { n, key, note }))[0]!,
+    sinks,
+  };
 }
 
 describe('a subscriber whose handler fails', () => {
   const { probes, faults, callsOf } = faultyProbes('fail');
-  let app: ModuleRouter;
-  let publish: (n: number, key: string, note?: string) => Promise<string>;
-  let sinks: ProbeView[];
-
-  beforeAll(async () => {
-    // Enough attempts that the fault, not the limit, decides when it succeeds.
-    ({ app, publish, sinks } = await start(probes, { EVENTS_RETRY_BASE_MS: '20', EVENTS_RETRY_MAX_MS: '200', EVENTS_MAX_ATTEMPTS: '1000' }));
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  // Enough attempts that the fault, not the limit, decides when it succeeds.
+  const { publish, sinks } = useProbes(probes, { EVENTS_RETRY_BASE_MS: '20', EVENTS_RETRY_MAX_MS: '200', EVENTS_MAX_ATTEMPTS: '1000' });
 
   it('is retried with backoff, its failures recorded, its writes rolled back, without redelivering to the other subscriber or holding it back', async () => {
     faults.add('flaky');
@@ -118,16 +104,7 @@ describe('a subscriber whose handler fails', () => {
 describe('a delivery that keeps failing', () => {
   const MAX_ATTEMPTS = 3;
   const { probes, faults, callsOf } = faultyProbes('dead');
-  let app: ModuleRouter;
-  let publish: (n: number, key: string, note?: string) => Promise<string>;
-  let sinks: ProbeView[];
-
-  beforeAll(async () => {
-    ({ app, publish, sinks } = await start(probes, { EVENTS_RETRY_BASE_MS: '20', EVENTS_RETRY_MAX_MS: '100', EVENTS_MAX_ATTEMPTS: String(MAX_ATTEMPTS) }));
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const { publish, sinks } = useProbes(probes, { EVENTS_RETRY_BASE_MS: '20', EVENTS_RETRY_MAX_MS: '100', EVENTS_MAX_ATTEMPTS: String(MAX_ATTEMPTS) });
 
   it(`becomes a dead letter after ${MAX_ATTEMPTS} attempts, and is not tried again`, async () => {
     faults.add('poison');

@@ -4,14 +4,12 @@ import { connect, headers } from '@nats-io/transport-node';
 import { sql } from 'kysely';
 import { subjectOf } from '#platform/events/nats-connection.ts';
 import { partitionOf } from '#platform/events/partitioning.ts';
-import type { Kysely } from 'kysely';
 import type { RelayedEvent } from '#platform/events/nats-relay.ts';
 import { natsForTests } from '../support/nats-server.ts';
 import { deleteStream, producerApp, runPrefix, subscriberApp, type ProducerApp } from '../support/nats-apps.ts';
 import { probeSystem } from '../support/probe-modules.ts';
-import { OutboxView, sleep, type ProbeView } from '../support/probe-views.ts';
+import { OutboxView, sleep } from '../support/probe-views.ts';
 import { waitFor } from '../support/wait-for.ts';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
 
 const nats = await natsForTests();
 if (nats.skipped) console.warn(`NATS tests skipped: ${nats.skipped}`);
@@ -20,16 +18,18 @@ describe.skipIf(nats.skipped !== undefined)('events between a producer and subsc
   const prefix = runPrefix('natsd');
   const probes = probeSystem(prefix, 2);
   let producer: ProducerApp;
-  let subscribers: Array<{ app: ModuleRouter; sinks: ProbeView[] }>;
+  let subscribers: Array<Awaited<ReturnType<typeof subscriberApp>>>;
   const url = nats.url!;
 
   beforeAll(async () => {
     producer = await producerApp(probes, url);
-    // Two instances of the subscriber process: each consumer is pulled by one of them at a time.
-    subscribers = [await subscriberApp(probes, url), await subscriberApp(probes, url)];
+    // Two instances of the subscriber process, on one database: each consumer is pulled by one of them at a time.
+    const first = await subscriberApp(probes, url);
+    subscribers = [first, await subscriberApp(probes, url, probes.subscribers, {}, first.app.databaseUrl)];
   });
   afterAll(async () => {
-    for (const app of [...(subscribers ?? []).map((s) => s.app), producer?.app]) await app?.close();
+    // The first subscriber owns the database the second one shares: it closes after it.
+    for (const app of [...(subscribers ?? []).map((s) => s.app).reverse(), producer?.app]) await app?.close();
     await deleteStream(url, probes.producer);
     await nats.stop();
   });
@@ -79,7 +79,7 @@ describe.skipIf(nats.skipped !== undefined)('events between a producer and subsc
 
       // Wait until each subscriber has received everything up to the duplicate: its position in the stream is past it.
       for (const subscriber of probes.subscribers) {
-        const db = subscribers[0]!.app.diContainer.resolve<Kysely<unknown>>(`${subscriber}/db`);
+        const db = subscribers[0]!.app.module(subscriber).db();
         await waitFor(
           async () => {
             const { rows } = await sql<{ seq: string }>`select stream_seq::text as seq from seams_received_positions where partition = ${row.partition}`.execute(db);

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { natsForTests } from '../support/nats-server.ts';
 import { deleteStream, producerApp, runPrefix, subscriberApp, type ProducerApp } from '../support/nats-apps.ts';
 import { probeSystem } from '../support/probe-modules.ts';
-import { sleep, type ProbeView } from '../support/probe-views.ts';
+import { sleep } from '../support/probe-views.ts';
 import { tokens } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
 
 const nats = await natsForTests();
 if (nats.skipped) console.warn(`NATS tests skipped: ${nats.skipped}`);
@@ -19,7 +18,7 @@ describe.skipIf(nats.skipped !== undefined)('a failing handler in the subscriber
     if (event.payload.note !== undefined && faults.has(event.payload.note)) throw new Error(`injected fault: ${event.payload.note}`);
   });
   let producer: ProducerApp;
-  let subscriber: { app: ModuleRouter; sinks: ProbeView[] };
+  let subscriber: Awaited<ReturnType<typeof subscriberApp>>;
 
   beforeAll(async () => {
     producer = await producerApp(probes, nats.url!);

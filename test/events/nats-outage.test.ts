@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OwnNatsServer, natsServerBinary } from '../support/nats-server.ts';
 import { producerApp, runPrefix, subscriberApp, type ProducerApp } from '../support/nats-apps.ts';
 import { probeSystem } from '../support/probe-modules.ts';
-import { adminDatabase, OutboxView, sleep, type ProbeView } from '../support/probe-views.ts';
-import { testDatabaseUrl, tokens } from '../support/test-app.ts';
+import { adminDatabase, OutboxView, sleep } from '../support/probe-views.ts';
+import { tokens } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
 import type { Kysely } from 'kysely';
 import { EventAdmin } from '#platform/events/event-admin.ts';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
 
 // This test stops and starts its NATS server, so it needs one of its own, not the machine's shared one.
 const binary = natsServerBinary();
@@ -17,21 +16,22 @@ describe.skipIf(!binary)('while NATS is down', () => {
   const probes = probeSystem(runPrefix('natso'), 1);
   let server: OwnNatsServer;
   let producer: ProducerApp;
-  let subscriber: { app: ModuleRouter; sinks: ProbeView[] };
+  let subscriber: Awaited<ReturnType<typeof subscriberApp>>;
 
   let adminDb: Kysely<unknown>;
 
   beforeAll(async () => {
-    adminDb = adminDatabase(testDatabaseUrl());
     server = await OwnNatsServer.start(binary);
     producer = await producerApp(probes, server.url);
+    adminDb = adminDatabase(producer.app.databaseUrl);
     subscriber = await subscriberApp(probes, server.url);
   });
   afterAll(async () => {
+    // Before the producer's app drops the database it is on.
+    await adminDb?.destroy();
     await subscriber?.app.close();
     await producer?.app.close();
     await server?.stop();
-    await adminDb?.destroy();
   });
 
   it('publishing still commits to the outbox, and the events arrive by themselves once NATS is back', async () => {

@@ -49,7 +49,7 @@ describe.skipIf(nats.skipped !== undefined)('trace context across processes, ove
 
     // The context crossed in the NATS message headers: it is what the receiver stored with the event.
     const stored = await sql<{ trace: Record<string, string> | null }>`select trace from seams_received where id = ${id}::uuid`.execute(
-      subscriber.app.diContainer.resolve(`${probes.subscribers[0]}/db`),
+      subscriber.app.module(probes.subscribers[0]!).db(),
     );
     expect(stored.rows[0]?.trace?.traceparent).toBe(`00-${publish!.spanContext().traceId}-${publish!.spanContext().spanId}-01`);
   });

@@ -1,48 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import type { Publisher } from '#platform/events/publisher.ts';
-import { buildTestApp } from '../support/test-app.ts';
-import { probeSystem, type ProbeBehaviour, type ProbeOptions, type ProbeSystem } from '../support/probe-modules.ts';
-import { ProbeView, sleep } from '../support/probe-views.ts';
+import { describe, expect, it } from 'vitest';
+import { useProbeApp } from '../support/probe-app.ts';
+import { probeSystem } from '../support/probe-modules.ts';
+import { sleep } from '../support/probe-views.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-type Ping = { n: number; key: string; note?: string };
 const RETRY_ENV = { EVENTS_RETRY_BASE_MS: '20', EVENTS_RETRY_MAX_MS: '100', EVENTS_MAX_ATTEMPTS: '1000' };
-
-async function start(prefix: string, subscribers: number, behaviour: ProbeBehaviour, options: ProbeOptions = {}) {
-  const probes: ProbeSystem = probeSystem(prefix, subscribers, behaviour, options);
-  const app: ModuleRouter = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: RETRY_ENV });
-  await app.ready();
-  const db = app.diContainer.resolve<Kysely<unknown>>(`${probes.producer}/db`);
-  const events = app.diContainer.resolve<Publisher>(`${probes.producer}/events`);
-  /** Publishes `pings` in one transaction; returns their ids. */
-  const publish = (...pings: Ping[]) =>
-    db.transaction().execute(async (trx) => {
-      const ids: string[] = [];
-      for (const ping of pings) ids.push(await events.publish(trx, probes.Pinged, ping));
-      return ids;
-    });
-  const sinks = probes.subscribers.map((name) => new ProbeView(app.diContainer.resolve(`${name}/db`)));
-  return { app, publish, sinks };
-}
 
 describe('one subscription partition', () => {
   /** While set, k1:1 fails; it fails on its first two attempts whatever. */
   let holdK1 = true;
-  let ctx: Awaited<ReturnType<typeof start>>;
-
-  beforeAll(async () => {
-    ctx = await start('ord', 1, (event) => {
-      if (event.payload.key === 'k1' && event.payload.n === 1 && (event.attempt < 3 || holdK1)) throw new Error('k1:1 is not ready');
-    });
+  const probes = probeSystem('ord', 1, (event) => {
+    if (event.payload.key === 'k1' && event.payload.n === 1 && (event.attempt < 3 || holdK1)) throw new Error('k1:1 is not ready');
   });
-  afterAll(async () => {
-    await ctx?.app.close();
-  });
+  const { publish, sinks } = useProbeApp(probes, RETRY_ENV);
 
   it('handles a key in publish order across retries, while other keys go on', async () => {
-    const { publish, sinks } = ctx;
     const sink = sinks[0]!;
     const [k1first] = await publish({ n: 1, key: 'k1' });
     // k1:2 comes in a later batch than the one that parked k1:1; k1:3 right after it.
@@ -82,20 +54,13 @@ describe('one subscription partition', () => {
 
 describe('one key published many times in one transaction', () => {
   let holdHead = true;
-  let ctx: Awaited<ReturnType<typeof start>>;
-
-  beforeAll(async () => {
-    // A fresh outbox, so its sequence numbers start at 1 and the ones below cross from one digit to two.
-    ctx = await start('ordtx', 1, (event) => {
-      if (event.payload.n === 1 && holdHead) throw new Error('the head is not ready');
-    });
+  const probes = probeSystem('ordtx', 1, (event) => {
+    if (event.payload.n === 1 && holdHead) throw new Error('the head is not ready');
   });
-  afterAll(async () => {
-    await ctx?.app.close();
-  });
+  // A fresh outbox, so its sequence numbers start at 1 and the ones below cross from one digit to two.
+  const { publish, sinks } = useProbeApp(probes, RETRY_ENV);
 
   it('keeps publish order when the events that waited behind a failed one are handled', async () => {
-    const { publish, sinks } = ctx;
     const sink = sinks[0]!;
     const [head] = await publish({ n: 1, key: 'k' });
     await waitFor(async () => (await sink.parked({ eventId: head }))[0]?.status === 'retrying', { timeoutMs: 5000 });
@@ -112,20 +77,18 @@ describe('partitioned subscriptions', () => {
   const KEYS = 12;
   const PER_KEY = 25;
   const PUBLISHERS = 4;
-  let ctx: Awaited<ReturnType<typeof start>>;
-
-  beforeAll(async () => {
-    // Every seventh event fails its first attempt, so keys keep getting parked and drained while others flow.
-    ctx = await start('ordp', 2, (event) => {
+  // Every seventh event fails its first attempt, so keys keep getting parked and drained while others flow.
+  const probes = probeSystem(
+    'ordp',
+    2,
+    (event) => {
       if (event.payload.n % 7 === 3 && event.attempt === 1) throw new Error('first attempt fails');
-    }, { partitions: 4 });
-  });
-  afterAll(async () => {
-    await ctx?.app.close();
-  });
+    },
+    { partitions: 4 },
+  );
+  const { publish, sinks } = useProbeApp(probes, RETRY_ENV);
 
   it(`keeps per-key order for ${KEYS} keys x ${PER_KEY} events over 4 partitions, with retries`, async () => {
-    const { publish, sinks } = ctx;
     // Each publisher owns some keys and publishes their events in turn, one transaction each; publishers run at once.
     await Promise.all(
       Array.from({ length: PUBLISHERS }, async (_, p) => {

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
 import type { Publisher } from '#platform/events/publisher.ts';
-import { buildTestApp } from '../support/test-app.ts';
+import { useProbeApp } from '../support/probe-app.ts';
 import { probeSystem } from '../support/probe-modules.ts';
-import { compareIds, ProbeView, sleep } from '../support/probe-views.ts';
+import { compareIds, sleep } from '../support/probe-views.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /**
@@ -16,22 +15,15 @@ const ROUNDS = 12;
 const CONCURRENT = 50;
 
 const probes = probeSystem('ooo', 2);
-let app: ModuleRouter;
+// One connection per concurrent transaction, and a few for the test itself.
+const { app, sinks } = useProbeApp(probes, { DB_POOL_MAX: String(CONCURRENT + 4) });
 let producerDb: Kysely<unknown>;
 let events: Publisher;
-let sinks: ProbeView[];
 
 beforeAll(async () => {
-  // One connection per concurrent transaction, and a few for the test itself.
-  app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { DB_POOL_MAX: String(CONCURRENT + 4) } });
-  await app.ready();
-  producerDb = app.diContainer.resolve(`${probes.producer}/db`);
-  events = app.diContainer.resolve(`${probes.producer}/events`);
-  sinks = probes.subscribers.map((name) => new ProbeView(app.diContainer.resolve(`${name}/db`)));
+  producerDb = app.module(probes.producer).db();
+  events = app.module(probes.producer).events;
   await openConnections(producerDb, CONCURRENT);
-});
-afterAll(async () => {
-  await app?.close();
 });
 
 /**

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql, type Kysely } from 'kysely';
 import { schemaName } from '#platform/db/database-names.ts';
 import { ident } from '#platform/db/provision.ts';
-import type { Publisher } from '#platform/events/publisher.ts';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { startApp } from '#testing';
 import { runPrefix, TEST_SERVICE_TOKEN } from '../support/nats-apps.ts';
 import { natsForTests, type TestNats } from '../support/nats-server.ts';
-import { buildTestApp, testDatabaseUrl, tokens } from '../support/test-app.ts';
+import { adminDatabase } from '../support/probe-views.ts';
+import { isolatedDatabase, tokens } from '../support/test-app.ts';
 import { handled, versionedProbes, writeStoredEvent, type HandledRow, type VersionedProbes } from '../support/versioned-probes.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -19,27 +18,25 @@ import { waitFor } from '../support/wait-for.ts';
  * the pending v1 rows, the new v2 events and the replayed v1 dead letters.
  */
 
-let db: Kysely<unknown>;
-beforeAll(() => {
-  db = new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: testDatabaseUrl(), max: 2 }) }) });
-});
-afterAll(() => db.destroy());
+type App = Awaited<ReturnType<typeof startApp>>;
 
 /** One way to run the system: which processes, with which module lists. */
 interface Topology {
-  /** Starts the deployment's apps; the first one runs the producer. */
-  start(probes: VersionedProbes, env: Record<string, string>): Promise<ModuleRouter[]>;
+  /** Starts the deployment's apps on `databaseUrl` (every deployment, every process: one database); the first one runs the producer. */
+  start(probes: VersionedProbes, env: Record<string, string>, databaseUrl: string): Promise<App[]>;
   /** Writes the v1 rows that old code left behind and the new code has not handled yet, with n = 3 (and more). */
-  leaveStoredRows(probes: VersionedProbes): Promise<number[]>;
+  leaveStoredRows(db: Kysely<unknown>, probes: VersionedProbes): Promise<number[]>;
 }
 
-async function publish(app: ModuleRouter, probes: VersionedProbes, payload: Record<string, unknown>): Promise<void> {
-  const producerDb = app.diContainer.resolve<Kysely<unknown>>(`${probes.producer}/db`);
-  const events = app.diContainer.resolve<Publisher>(`${probes.producer}/events`);
-  await producerDb.transaction().execute((trx) => events.publish(trx, probes.published, payload as never));
+async function publish(app: App, probes: VersionedProbes, payload: Record<string, unknown>): Promise<void> {
+  const producer = app.module(probes.producer);
+  await producer
+    .db()
+    .transaction()
+    .execute((trx) => producer.events.publish(trx, probes.published, payload as never));
 }
 
-async function deadLetters(module: string): Promise<number> {
+async function deadLetters(db: Kysely<unknown>, module: string): Promise<number> {
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from ${sql.raw(`${ident(schemaName(module))}.seams_parked`)} where status = 'dead'`.execute(db);
   return rows[0]!.n;
 }
@@ -49,20 +46,29 @@ function scenario(prefix: string, topology: Topology) {
   let after: VersionedProbes;
   let stored: number[];
   const byN = new Map<string, HandledRow[]>();
+  // A database that outlives the apps of both deployments; the test reads every module's tables in it.
+  let database: Awaited<ReturnType<typeof isolatedDatabase>>;
+  let db: Kysely<unknown>;
+  afterAll(async () => {
+    await db?.destroy();
+    await database?.drop();
+  });
 
   beforeAll(async () => {
+    database = await isolatedDatabase();
+    db = adminDatabase(database.url);
     before = versionedProbes(prefix, 'before', { failOnKey: 'bad' });
-    const old = await topology.start(before, { EVENTS_MAX_ATTEMPTS: '1' });
+    const old = await topology.start(before, { EVENTS_MAX_ATTEMPTS: '1' }, database.url);
     await publish(old[0]!, before, { n: 1, key: 'k1' });
     await publish(old[0]!, before, { n: 2, key: 'bad' });
     await waitFor(async () => (await handled(db, before.next)).length === 1 && (await handled(db, before.stays)).length === 1, { message: 'old code did not handle n=1' });
-    await waitFor(async () => (await deadLetters(before.next)) === 1 && (await deadLetters(before.stays)) === 1, { message: 'n=2 did not dead-letter' });
+    await waitFor(async () => (await deadLetters(db, before.next)) === 1 && (await deadLetters(db, before.stays)) === 1, { message: 'n=2 did not dead-letter' });
     for (const app of old.reverse()) await app.close();
 
-    stored = await topology.leaveStoredRows(before);
+    stored = await topology.leaveStoredRows(db, before);
 
     after = versionedProbes(prefix, 'after', { migrationsDir: before.migrationsDir });
-    const apps = await topology.start(after, {});
+    const apps = await topology.start(after, {}, database.url);
     await publish(apps[0]!, after, { n: 5, key: 'k5', unit: 'box' });
     // The dead letters are replayed through the admin API of the process that runs the subscribers.
     const subscriberApp = apps.at(-1)!;
@@ -98,19 +104,17 @@ function scenario(prefix: string, topology: Topology) {
   });
 
   it('leaves no dead letter behind', async () => {
-    expect(await deadLetters(after.next)).toBe(0);
-    expect(await deadLetters(after.stays)).toBe(0);
+    expect(await deadLetters(db, after.next)).toBe(0);
+    expect(await deadLetters(db, after.stays)).toBe(0);
   });
 }
 
 describe('one process: v1 in the outbox and in dead letters, after a deploy that publishes v2', () => {
   scenario(runPrefix('vone'), {
-    async start(probes, env) {
-      const app = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env });
-      await app.ready();
-      return [app];
+    async start(probes, env, databaseUrl) {
+      return [await startApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env, databaseUrl })];
     },
-    async leaveStoredRows(probes) {
+    async leaveStoredRows(db, probes) {
       await writeStoredEvent(db, { outboxOf: probes.producer }, probes.V1, { n: 3, key: 'k3' });
       return [3];
     },
@@ -123,20 +127,19 @@ if (nats.skipped) console.warn(`NATS version tests skipped: ${nats.skipped}`);
 describe.skipIf(nats.skipped !== undefined)('split topology over NATS: v1 in the outbox, in seams_received and in dead letters, after a deploy that publishes v2', () => {
   afterAll(() => nats.stop());
   scenario(runPrefix('vsplit'), {
-    async start(probes, env) {
+    async start(probes, env, databaseUrl) {
       const common = { SERVICE_TOKEN: TEST_SERVICE_TOKEN, NATS_URL: nats.url!, ...env };
-      const producer = await buildTestApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, env: { ...common, MODULES: probes.producer } });
-      await producer.ready();
-      const subscribers = await buildTestApp({
+      const producer = await startApp({ modules: probes.modules, migrationsDir: probes.migrationsDir, databaseUrl, env: { ...common, MODULES: probes.producer } });
+      const subscribers = await startApp({
         modules: probes.modules,
         migrationsDir: probes.migrationsDir,
+        databaseUrl,
         // Never called: the producer's contract has no methods.
         env: { ...common, MODULES: `${probes.next},${probes.stays}`, REMOTE_MODULES: `${probes.producer}=http://127.0.0.1:9` },
       });
-      await subscribers.ready();
       return [producer, subscribers];
     },
-    async leaveStoredRows(probes) {
+    async leaveStoredRows(db, probes) {
       // n = 3 arrived over NATS before the deploy but was not handled yet; n = 4 had not left the producer's outbox.
       for (const module of [probes.next, probes.stays]) await writeStoredEvent(db, { receivedBy: module, producer: probes.producer }, probes.V1, { n: 3, key: 'k3' });
       await writeStoredEvent(db, { outboxOf: probes.producer }, probes.V1, { n: 4, key: 'k4' });

@@ -1,20 +1,14 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import { buildTestApp, isolatedDatabase, tokens } from '../support/test-app.ts';
+import { beforeAll, expect, it } from 'vitest';
+import { useApp } from '#testing';
+import { tokens } from '../support/test-app.ts';
 import { waitFor } from '../support/wait-for.ts';
 
-let app: ModuleRouter;
+// Counters are per process; the harness's database of its own keeps other test files' apps from handling some of
+// these orders' events.
+const app = useApp();
 let admin: Record<string, string>;
-let database: Awaited<ReturnType<typeof isolatedDatabase>>;
-// Counters are per process: on the shared database, other test files' apps would handle some of these orders' events.
-beforeAll(async () => {
-  database = await isolatedDatabase();
-  app = await buildTestApp({ databaseUrl: database.url });
+beforeAll(() => {
   admin = tokens(app).admin;
-});
-afterAll(async () => {
-  await app.close();
-  await database.drop();
 });
 
 /** Sample values by `name{labels}` from the Prometheus text format. */

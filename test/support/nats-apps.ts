@@ -2,10 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
-import type { Publisher } from '#platform/events/publisher.ts';
+import { startApp } from '#testing';
 import { streamName } from '#platform/events/nats-connection.ts';
-import { buildTestApp } from './test-app.ts';
 import type { ProbeSystem } from './probe-modules.ts';
 import { ProbeView } from './probe-views.ts';
 
@@ -16,22 +14,24 @@ export function runPrefix(kind: string): string {
   return `${kind}${randomBytes(3).toString('hex')}`;
 }
 
+/** An app of the harness (`close()` also drops its database, unless it was given another app's). */
+export type ProbeApp = Awaited<ReturnType<typeof startApp>>;
+
 export interface ProducerApp {
-  readonly app: ModuleRouter;
+  readonly app: ProbeApp;
   readonly db: Kysely<unknown>;
   publish(n: number, key: string, note?: string): Promise<string>;
 }
 
 /** An app that runs only the probe producer: its events leave over NATS. */
 export async function producerApp(probes: ProbeSystem, natsUrl: string, env: Record<string, string> = {}): Promise<ProducerApp> {
-  const app = await buildTestApp({
+  const app = await startApp({
     modules: probes.modules,
     migrationsDir: probes.migrationsDir,
     env: { MODULES: probes.producer, SERVICE_TOKEN: TEST_SERVICE_TOKEN, NATS_URL: natsUrl, ...env },
   });
-  await app.ready();
-  const db = app.diContainer.resolve<Kysely<unknown>>(`${probes.producer}/db`);
-  const events = app.diContainer.resolve<Publisher>(`${probes.producer}/events`);
+  const { events } = app.module(probes.producer);
+  const db = app.module(probes.producer).db();
   return {
     app,
     db,
@@ -39,14 +39,18 @@ export async function producerApp(probes: ProbeSystem, natsUrl: string, env: Rec
   };
 }
 
-/** An app that runs probe subscribers only; the producer is remote, so its events arrive over NATS. */
+/**
+ * An app that runs probe subscribers only; the producer is remote, so its events arrive over NATS. On a database of
+ * its own (the producer's is another process's), or on `databaseUrl`'s.
+ */
 export async function subscriberApp(
   probes: ProbeSystem,
   natsUrl: string,
   subscribers: readonly string[] = probes.subscribers,
   env: Record<string, string> = {},
-): Promise<{ app: ModuleRouter; sinks: ProbeView[] }> {
-  const app = await buildTestApp({
+  databaseUrl?: string,
+): Promise<{ app: ProbeApp; sinks: ProbeView[] }> {
+  const app = await startApp({
     modules: probes.modules,
     migrationsDir: probes.migrationsDir,
     env: {
@@ -57,9 +61,9 @@ export async function subscriberApp(
       NATS_URL: natsUrl,
       ...env,
     },
+    ...(databaseUrl ? { databaseUrl } : {}),
   });
-  await app.ready();
-  return { app, sinks: subscribers.map((name) => new ProbeView(app.diContainer.resolve(`${name}/db`))) };
+  return { app, sinks: subscribers.map((name) => new ProbeView(app.module(name).db())) };
 }
 
 /** Deletes the producer's stream (and with it its consumers) from a NATS server the test does not own. */

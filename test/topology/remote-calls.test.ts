@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModuleRouter } from '#platform/http/module-router.ts';
 import { AppError } from '#platform/errors.ts';
 import { createRemoteApi, RemoteCallError } from '#platform/modules/remote-client.ts';
-import { buildTestApp } from '../support/test-app.ts';
+import { useApp } from '#testing';
 import { CONSUMER, json, probeModules, PROVIDER, providerContract, standInServer } from './rpc-probe.ts';
 
 /**
@@ -16,16 +16,6 @@ const SERVICE_TOKEN = 'remote-calls-test-service-token-0123456789';
 const TIMEOUT_MS = 300;
 const RETRIES = 2;
 
-let standIn: Awaited<ReturnType<typeof standInServer>>;
-let provider: ModuleRouter;
-let providerUrl: string;
-/** The consumer with the provider in its own process, for reference. */
-let together: ModuleRouter;
-/** The consumer calling the real provider app. */
-let split: ModuleRouter;
-/** The consumer calling the stand-in. */
-let toStandIn: ModuleRouter;
-
 const remoteEnv = (url: string) => ({
   MODULES: CONSUMER,
   REMOTE_MODULES: `${PROVIDER}=${url}`,
@@ -34,23 +24,26 @@ const remoteEnv = (url: string) => ({
   REMOTE_RETRIES: String(RETRIES),
 });
 
+let standIn: Awaited<ReturnType<typeof standInServer>>;
 beforeAll(async () => {
   standIn = await standInServer();
-  provider = await buildTestApp({ modules: probeModules, env: { MODULES: PROVIDER, SERVICE_TOKEN } });
-  await provider.listen({ host: '127.0.0.1', port: 0 });
-  providerUrl = `http://127.0.0.1:${(provider.server.address() as { port: number }).port}`;
-  // One after the other: apps that run the same module provision its schema and role, which must not race.
-  together = await buildTestApp({ modules: probeModules });
-  split = await buildTestApp({ modules: probeModules, env: remoteEnv(providerUrl) });
-  toStandIn = await buildTestApp({ modules: probeModules, env: remoteEnv(standIn.url) });
 });
-
 afterAll(async () => {
-  await Promise.all([together, split, toStandIn, provider].map((app) => app?.close()));
   await standIn?.close();
 });
+const provider = useApp({ modules: probeModules, env: { MODULES: PROVIDER, SERVICE_TOKEN }, listen: true });
+let providerUrl: string;
+beforeAll(() => {
+  providerUrl = provider.url;
+});
+/** The consumer with the provider in its own process, for reference. */
+const together = useApp({ modules: probeModules });
+/** The consumer calling the real provider app. */
+const split = useApp(() => ({ modules: probeModules, env: remoteEnv(provider.url) }));
+/** The consumer calling the stand-in. */
+const toStandIn = useApp(() => ({ modules: probeModules, env: remoteEnv(standIn.url) }));
 
-const callThrough = async (app: ModuleRouter, method: string, payload: unknown) => {
+const callThrough = async (app: Pick<ModuleRouter, 'inject'>, method: string, payload: unknown) => {
   const response = await app.inject({ method: 'POST', url: `/probe/${method}`, payload: payload as object });
   return { status: response.statusCode, body: response.json<Record<string, unknown>>(), contentType: response.headers['content-type'] };
 };

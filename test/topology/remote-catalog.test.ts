@@ -11,10 +11,10 @@ register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
 const exporter = new InMemorySpanExporter();
 const sdk = startTelemetry({ serviceName: 'seams-topology-test', otlpEndpoint: undefined, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 
-const { buildTestApp, isolatedDatabase, tokens } = await import('../support/test-app.ts');
+const { useApp } = await import('#testing');
+const { tokens } = await import('../support/test-app.ts');
 const { modules: shopModules } = await import('../../src/modules.ts');
 const { waitFor } = await import('../support/wait-for.ts');
-type App = Awaited<ReturnType<typeof buildTestApp>>;
 
 /**
  * The shop's one synchronous call, ordering -> catalog.getProducts, across two real processes' worth of apps on real
@@ -29,36 +29,25 @@ type App = Awaited<ReturnType<typeof buildTestApp>>;
 const modules = shopModules.filter((module) => module.name !== 'order-history');
 
 const SERVICE_TOKEN = 'remote-catalog-test-service-token-0123456789';
-let database: Awaited<ReturnType<typeof isolatedDatabase>>;
-let catalog: App;
-let ordering: App;
-let together: App;
+// Registered first, so it runs after the apps have closed (afterAll hooks run in reverse).
+afterAll(async () => {
+  await sdk.shutdown();
+});
+// The three apps share the catalog's database, a fresh one: the spans counted here must come from these apps, not
+// from other test files' workers. Its apps go down in reverse, the catalog's, which owns it, last.
+const catalog = useApp({ modules, listen: true, env: { MODULES: 'catalog', SERVICE_TOKEN } });
+const ordering = useApp(() => ({
+  modules,
+  databaseUrl: catalog.databaseUrl,
+  listen: true,
+  env: { MODULES: 'ordering,inventory,payments', REMOTE_MODULES: `catalog=${catalog.url}`, SERVICE_TOKEN },
+}));
+const together = useApp(() => ({ modules, databaseUrl: catalog.databaseUrl }));
 let catalogUrl: string;
 let orderingUrl: string;
-
-const urlOf = (app: App) => `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-
-beforeAll(async () => {
-  // A database of its own: the spans counted here must come from these apps, not from other test files' workers.
-  database = await isolatedDatabase();
-  catalog = await buildTestApp({ modules, databaseUrl: database.url, env: { MODULES: 'catalog', SERVICE_TOKEN } });
-  await catalog.listen({ host: '127.0.0.1', port: 0 });
-  catalogUrl = urlOf(catalog);
-  // Apps that run the same module provision its schema and role; one after the other, so they do not race.
-  ordering = await buildTestApp({
-    modules,
-    databaseUrl: database.url,
-    env: { MODULES: 'ordering,inventory,payments', REMOTE_MODULES: `catalog=${catalogUrl}`, SERVICE_TOKEN },
-  });
-  await ordering.listen({ host: '127.0.0.1', port: 0 });
-  orderingUrl = urlOf(ordering);
-  together = await buildTestApp({ modules, databaseUrl: database.url });
-});
-
-afterAll(async () => {
-  await Promise.all([ordering, catalog, together].map((app) => app?.close()));
-  await database?.drop();
-  await sdk.shutdown();
+beforeAll(() => {
+  catalogUrl = catalog.url;
+  orderingUrl = ordering.url;
 });
 
 async function call(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown) {

@@ -216,9 +216,10 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
     return hooked(() => start({ ...options, slice }), name) as unknown as TestApp<ModuleBoot<M, N>>;
   }
 
-  /** An app built now, for a test that needs one of its own; close it at the end of the test. */
-  function startApp(options: AppOptions<M> = {}): Promise<AppHandle<M>> {
-    return start(options);
+  /** An app built now, for a test that needs one of its own; close it at the end of the test. Also the app it holds. */
+  async function startApp(options: AppOptions<M> = {}): Promise<TestApp<AppHandle<M>>> {
+    const handle = await start(options);
+    return new Proxy(handle, { get: (target, property) => propertyOf(target, property) }) as unknown as TestApp<AppHandle<M>>;
   }
 
   return { useApp, useModule, startApp };
@@ -245,20 +246,22 @@ function hooked<H extends object>(start: () => Promise<H & { app: object; close(
       // Not a thenable: `await useApp()` would otherwise wait on Fastify's.
       if (property === 'then') return undefined;
       if (!current) throw new Error(`The app is not built yet: use ${String(property)} inside a test or a hook, not at the top of the file`);
-      if (property in current) {
-        const value = (current as Record<PropertyKey, unknown>)[property];
-        return typeof value === 'function' ? value.bind(current) : value;
-      }
-      if (moduleName && ['name', 'api', 'deps', 'db', 'events', 'logger', 'handler'].includes(String(property))) {
+      if (moduleName && !(property in current) && ['name', 'api', 'deps', 'db', 'events', 'logger', 'handler'].includes(String(property))) {
         const module = current.module(moduleName) as Record<PropertyKey, unknown>;
         const value = module[property];
         return typeof value === 'function' ? value.bind(module) : value;
       }
-      const app = current.app as Record<PropertyKey, unknown>;
-      const value = app[property];
-      return typeof value === 'function' ? value.bind(app) : value;
+      return propertyOf(current, property);
     },
   });
+}
+
+/** A property of the handle, or else of the Fastify instance it holds; never `then` (neither is a promise). */
+function propertyOf(handle: { readonly app: object }, property: PropertyKey): unknown {
+  if (property === 'then') return undefined;
+  const holder = (property in handle ? handle : handle.app) as Record<PropertyKey, unknown>;
+  const value = holder[property];
+  return typeof value === 'function' ? value.bind(holder) : value;
 }
 
 /** The modules, with the registrations the test swaps replaced (each must exist: a typo would test nothing). */
