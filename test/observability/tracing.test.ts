@@ -10,31 +10,21 @@ register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
 const exporter = new InMemorySpanExporter();
 const sdk = startTelemetry({ serviceName: 'seams-test', otlpEndpoint: undefined, spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 
-const { buildApp } = await import('../../src/app.ts');
-const { modules, moduleNames } = await import('../../src/modules.ts');
-const { loadConfig } = await import('#platform/config.ts');
-const { createLogger } = await import('#platform/logger.ts');
-const { isolatedDatabase, TEST_JWT_SECRET } = await import('../support/test-app.ts');
+// The harness (and with it the app) is imported only now that the SDK runs.
+const { useApp } = await import('#testing');
 const { waitFor } = await import('../support/wait-for.ts');
 
-
-type App = Awaited<ReturnType<typeof buildApp>>;
-let app: App;
-let base: string;
-let database: Awaited<ReturnType<typeof isolatedDatabase>>;
-// A database of its own: on the shared one, other test files' apps would handle some events, and their spans would be
-// recorded in other processes.
-beforeAll(async () => {
-  database = await isolatedDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET }, moduleNames);
-  app = await buildApp({ config, logger: createLogger('silent'), modules, databaseUrl: database.url });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-});
+// Registered before useApp's hooks, so that it runs after the app has closed (after-hooks run in reverse order).
 afterAll(async () => {
-  await app.close();
-  await database.drop();
   await sdk.shutdown();
+});
+
+// A database of its own (the harness's): on a shared one, other test files' apps would handle some events, and their
+// spans would be recorded in other processes.
+const app = useApp({ listen: true });
+let base: string;
+beforeAll(() => {
+  base = app.url;
 });
 
 async function call(method: string, path: string, token: string, body?: unknown) {
@@ -153,7 +143,7 @@ it('continues the trace of an incoming traceparent, with one server span per req
   // Seams' own SQL spans carry the database semantic conventions' attributes.
   const read = sql.find((span) => /from "products"/.test(statementOf(span)));
   expect(read, `the product read among ${sql.map(statementOf).join(' | ')}`).toBeDefined();
-  const server = new URL(database.url);
+  const server = new URL(app.databaseUrl);
   expect(read!.kind).toBe(2 /* CLIENT */);
   expect(read!.attributes).toMatchObject({
     'db.system.name': 'postgresql',
