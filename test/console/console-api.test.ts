@@ -1,34 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
+import { describe, expect, it } from 'vitest';
+import { useApp } from '#testing';
 import { SignInCode } from '#platform/console/sign-in-code.ts';
 import { TraceBuffer } from '#platform/telemetry/trace-buffer.ts';
-import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '#platform/config.ts';
-import { createLogger } from '#platform/logger.ts';
-import { migrationsFolder } from '#platform/db/migrate.ts';
 import { probeSystem } from '../support/probe-modules.ts';
-import { testDatabaseUrl, TEST_JWT_SECRET, tokens } from '../support/test-app.ts';
+import { tokens } from '../support/test-app.ts';
 
 // Not the shop: the console describes whatever modules it is given, with no business words of its own.
 const probes = probeSystem('cons', 1);
 const code = new SignInCode();
-let app: ModuleRouter;
-
-beforeAll(async () => {
-  const config = loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, DB_POOL_MAX: '2' }, probes.modules.map((module) => module.name));
-  app = await buildApp({
-    config,
-    logger: createLogger('silent'),
-    modules: probes.modules,
-    databaseUrl: testDatabaseUrl(),
-    migrations: migrationsFolder(probes.migrationsDir),
-    consoleSignInCode: code,
-    traces: new TraceBuffer(5),
-  });
-  await app.ready();
-});
-afterAll(async () => {
-  await app.close();
+const app = useApp({
+  modules: probes.modules,
+  migrationsDir: probes.migrationsDir,
+  env: { DB_POOL_MAX: '2' },
+  extras: { consoleSignInCode: code, traces: new TraceBuffer(5) },
 });
 
 const routes = ['/admin/console/system', `/admin/console/modules/${probes.producer}`, '/admin/console/traces', `/admin/console/traces/${'a'.repeat(32)}`];

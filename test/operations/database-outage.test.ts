@@ -3,13 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.ts';
-import { modules, moduleNames } from '../../src/modules.ts';
-import { loadConfig } from '#platform/config.ts';
+import { useApp } from '#testing';
 import { createLogger } from '#platform/logger.ts';
 import { ensureDatabase } from '#platform/db/ensure-database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
-import type { ModuleRouter } from '#platform/http/module-router.ts';
 import { httpShopClient, type ShopResponse } from '../support/shop-client.ts';
 import { shop } from '../support/shop.ts';
 import { TEST_JWT_SECRET, tokens } from '../support/test-app.ts';
@@ -22,28 +19,28 @@ import { waitFor } from '../support/wait-for.ts';
 describe('a database outage under load', () => {
   let server: EmbeddedPostgres;
   let dataDir: string;
-  let app: ModuleRouter;
   const lines: Array<Record<string, unknown>> = [];
   let client: ReturnType<typeof httpShopClient>;
 
+  // Before useApp's hooks: the app is built on this server, and closed before it stops (after-hooks run in reverse).
   beforeAll(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'seams-outage-'));
     server = await startEmbeddedPostgres({ dataDir, logger: createLogger('silent') });
-    const databaseUrl = await ensureDatabase(server.url, 'seams_outage');
-    const config = loadConfig({ LOG_LEVEL: 'info', JWT_SECRET: TEST_JWT_SECRET, DB_POOL_MAX: '4', OTEL_SDK_DISABLED: 'true', RATE_LIMIT_PER_MINUTE: '0' }, moduleNames);
-    const logger = createLogger(config.logLevel, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-    // No rate limit: four clients placing orders as fast as 503s come back send far more than a person would.
-    app = await buildApp({ config, logger, modules, databaseUrl });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const address = app.server.address();
-    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-    client = httpShopClient({ route: () => base, jwtSecret: TEST_JWT_SECRET });
   }, 180_000);
-
   afterAll(async () => {
-    await app?.close();
     await server?.stop();
     await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const app = useApp(async () => ({
+    databaseUrl: await ensureDatabase(server.url, 'seams_outage'),
+    // No rate limit: four clients placing orders as fast as 503s come back send far more than a person would.
+    env: { OTEL_SDK_DISABLED: 'true', RATE_LIMIT_PER_MINUTE: '0' },
+    listen: true,
+    extras: { onLogLine: (line) => void lines.push(line) },
+  }));
+  beforeAll(() => {
+    client = httpShopClient({ route: () => app.url, jwtSecret: TEST_JWT_SECRET });
   });
 
   it('answers 503 DATABASE_UNAVAILABLE fast, logs it once, writes nothing half, and resumes delivery with nothing lost or doubled', async () => {

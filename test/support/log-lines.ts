@@ -33,11 +33,18 @@ export function checkLogLine(line: string, source: string): void {
   if (problem) outputProblems.push(`${source}: ${problem}`);
 }
 
-/** A pino destination that checks each line, and writes it on to `echo` (stdout when TEST_LOG_LEVEL asks for logs). */
-export function checkingLogSink(echo?: NodeJS.WritableStream): { write(line: string): void } {
+/**
+ * A pino destination that checks each line, and writes it on to `echo` (stdout when TEST_LOG_LEVEL asks for logs).
+ * `onLine` gets each line parsed, for a test that looks at what was logged.
+ */
+export function checkingLogSink(echo?: NodeJS.WritableStream, onLine?: (line: Record<string, unknown>) => void): { write(line: string): void } {
   return {
     write(chunk: string) {
-      for (const line of chunk.split('\n')) if (line !== '') checkLogLine(line, 'test app log');
+      for (const line of chunk.split('\n')) {
+        if (line === '') continue;
+        checkLogLine(line, 'test app log');
+        if (onLine) onLine(JSON.parse(line) as Record<string, unknown>);
+      }
       echo?.write(chunk);
     },
   };

@@ -16,7 +16,9 @@ import { createTestClock, type TestClock } from './test-clock.ts';
 import { freshDatabase } from './test-database.ts';
 
 /** How the composition root builds an app for the harness (src/testing.ts binds it to buildApp). */
-export type BuildTestApp = (options: {
+export type BuildTestApp<X = Record<string, never>> = (options: {
+  /** What the system's own build takes beyond these (src/testing.ts: a log line listener, the console's parts …). */
+  readonly extras: Partial<X>;
   readonly modules: readonly AnyModule[];
   readonly env: Readonly<Record<string, string>>;
   readonly databaseUrl: string;
@@ -94,7 +96,9 @@ export type Overrides<M extends Record<string, AnyModule>> = {
 /** A handle that is also the app it holds: what the handle does not have, the Fastify instance answers. */
 export type TestApp<H> = H & Omit<ModuleRouter, keyof H | 'then'>;
 
-export interface AppOptions<M extends Record<string, AnyModule> = Record<string, AnyModule>> {
+export interface AppOptions<M extends Record<string, AnyModule> = Record<string, AnyModule>, X = Record<string, never>> {
+  /** Options of the system's own build (see its `BuildTestApp`), e.g. to watch the log lines. */
+  readonly extras?: Partial<X>;
   /** Settings as `npm start` reads them (`ORDER_PENDING_TIMEOUT_MS`, `MODULES` …). */
   readonly env?: Readonly<Record<string, string>>;
   /** Another module list than the system's, e.g. probe modules for event-bus tests. */
@@ -122,18 +126,19 @@ export interface ModuleOptions<M extends Record<string, AnyModule> = Record<stri
  * database, the app (or the slice of it) built and ready before the first test, closed and the database dropped
  * after the last. `startApp()` is the same without the hooks, for a test that builds an app in the middle.
  */
-export function createHarness<M extends Record<string, AnyModule>>(system: { readonly modules: M; readonly build: BuildTestApp }) {
+export function createHarness<M extends Record<string, AnyModule>, X = Record<string, never>>(system: { readonly modules: M; readonly build: BuildTestApp<X> }) {
   const all = Object.values(system.modules);
 
-  async function start(options: AppOptions<M> & { slice?: ReturnType<typeof moduleSlice> } = {}): Promise<AppHandle<M> & { stubs: unknown }> {
+  async function start(options: AppOptions<M, X> & { slice?: ReturnType<typeof moduleSlice> } = {}): Promise<AppHandle<M> & { stubs: unknown }> {
     const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await freshDatabase(inject('serverUrl'));
     const clock = createTestClock();
     const modules = withOverrides(options.slice?.modules ?? options.modules ?? all, (options.overrides ?? {}) as Record<string, Record<string, unknown>>);
     const stubbed = options.slice?.stubbed ?? new Set<string>();
-    const boot = async (): Promise<Awaited<ReturnType<BuildTestApp>>> => {
-      let built: Awaited<ReturnType<BuildTestApp>> | undefined;
+    const boot = async (): Promise<Awaited<ReturnType<BuildTestApp<X>>>> => {
+      let built: Awaited<ReturnType<BuildTestApp<X>>> | undefined;
       try {
         built = await system.build({
+          extras: options.extras ?? {},
           modules,
           env: options.env ?? {},
           databaseUrl: database.url,
@@ -154,7 +159,7 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
         throw error;
       }
     };
-    let built: Awaited<ReturnType<BuildTestApp>>;
+    let built: Awaited<ReturnType<BuildTestApp<X>>>;
     try {
       built = await boot();
     } catch (error) {
@@ -206,7 +211,7 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
    * An app of every module (or of `options.modules`) for the tests of this file. The handle is also the app:
    * `app.inject(…)`, `app.jwt` reach the built Fastify instance.
    */
-  function useApp(options: OptionsOrLater<AppOptions<M>> = {}): TestApp<AppHandle<M>> {
+  function useApp(options: OptionsOrLater<AppOptions<M, X>> = {}): TestApp<AppHandle<M>> {
     return hooked(async () => start(typeof options === 'function' ? await options() : options)) as unknown as TestApp<AppHandle<M>>;
   }
 
@@ -217,7 +222,7 @@ export function createHarness<M extends Record<string, AnyModule>>(system: { rea
   }
 
   /** An app built now, for a test that needs one of its own; close it at the end of the test. Also the app it holds. */
-  async function startApp(options: AppOptions<M> = {}): Promise<TestApp<AppHandle<M>>> {
+  async function startApp(options: AppOptions<M, X> = {}): Promise<TestApp<AppHandle<M>>> {
     const handle = await start(options);
     return new Proxy(handle, { get: (target, property) => propertyOf(target, property) }) as unknown as TestApp<AppHandle<M>>;
   }
