@@ -2,7 +2,6 @@
 // start before fastify, pg and pino load, as `node --import ./src/telemetry.ts` does, so this file starts it first,
 // with the trace buffer the console reads, and imports the app afterwards.
 import { register } from 'node:module';
-import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleProbeTables } from './console-probe-module.ts';
 import { startTelemetry } from '#platform/telemetry/sdk.ts';
@@ -12,13 +11,9 @@ register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);
 const sdk = startTelemetry({ serviceName: 'seams-console-test', otlpEndpoint: undefined, traceBufferSize: 500 });
 
 const { chromium } = await import('playwright-core');
-const { buildApp } = await import('../../src/app.ts');
+const { useApp } = await import('#testing');
 const { modules: shopModules } = await import('../../src/modules.ts');
-const { loadConfig } = await import('#platform/config.ts');
-const { createLogger } = await import('#platform/logger.ts');
-const { migrationsFolder } = await import('#platform/db/migrate.ts');
 const { buildConsole } = await import('../../scripts/build-console.ts');
-const { isolatedDatabase, TEST_JWT_SECRET } = await import('../support/test-app.ts');
 const { waitFor } = await import('../support/wait-for.ts');
 const { consoleProbe } = await import('./console-probe-module.ts');
 
@@ -34,22 +29,26 @@ if (!executablePath) {
 
 describe.skipIf(!executablePath)('the console in a browser', () => {
   const probe = consoleProbe();
-  const modules = [...shopModules, probe.module];
-  let app: Awaited<ReturnType<typeof buildApp>>;
-  let database: Awaited<ReturnType<typeof isolatedDatabase>>;
+  // Registered before useApp's hooks, so that it runs after the app has closed (after-hooks run in reverse order).
+  afterAll(async () => {
+    await sdk.shutdown();
+  });
+  beforeAll(async () => {
+    await buildConsole({ ifStale: true, quiet: true });
+  }, 180_000);
+  const app = useApp({
+    modules: [...shopModules, probe.module],
+    migrations: probe.migrations,
+    listen: true,
+    env: { EVENTS_MAX_ATTEMPTS: '2', EVENTS_RETRY_BASE_MS: '10', EVENTS_RETRY_MAX_MS: '20', CONSOLE_TRACE_URL: 'https://tracing.example/trace/{traceId}' },
+  });
   let browser: Browser;
   let page: Page;
   let base: string;
   let adminToken: string;
 
   beforeAll(async () => {
-    await buildConsole({ ifStale: true, quiet: true });
-    database = await isolatedDatabase();
-    const config = loadConfig({ LOG_LEVEL: 'silent', JWT_SECRET: TEST_JWT_SECRET, DB_POOL_MAX: '4', EVENTS_MAX_ATTEMPTS: '2', EVENTS_RETRY_BASE_MS: '10', EVENTS_RETRY_MAX_MS: '20', CONSOLE_TRACE_URL: 'https://tracing.example/trace/{traceId}' }, modules.map((module) => module.name));
-    const shopMigrations = migrationsFolder(new URL('../../migrations', import.meta.url).pathname);
-    app = await buildApp({ config, logger: createLogger('silent'), modules, databaseUrl: database.url, migrations: async (name) => (await probe.migrations(name)) ?? shopMigrations(name) });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    base = app.url;
     adminToken = app.jwt.sign({ sub: 'console-test-admin', roles: ['admin'] });
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -62,9 +61,6 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await app?.close();
-    await database?.drop();
-    await sdk.shutdown();
   });
 
   const api = async (method: string, path: string, token: string, body?: unknown) => {
@@ -76,7 +72,7 @@ describe.skipIf(!executablePath)('the console in a browser', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   const seenOrders = () =>
-    app.diContainer.resolve<Kysely<ConsoleProbeTables>>('console-probe/db').selectFrom('seen_orders').select(['order_id', 'attempt']).execute();
+    app.module('console-probe').db<ConsoleProbeTables>().selectFrom('seen_orders').select(['order_id', 'attempt']).execute();
 
   async function placeOrder(): Promise<string> {
     const product = await api('POST', '/catalog/products', adminToken, { sku: `CONSOLE-${Date.now()}-${Math.random()}`, name: 'Console mug', priceCents: 900, currency: 'EUR' });

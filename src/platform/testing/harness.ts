@@ -105,6 +105,8 @@ export interface AppOptions<M extends Record<string, AnyModule> = Record<string,
   readonly modules?: readonly AnyModule[];
   /** Where their migrations are (with `modules`). */
   readonly migrationsDir?: string;
+  /** Migrations given in code, for modules a test defines; a module they know nothing of migrates from the folder. */
+  readonly migrations?: MigrationSource;
   /** Build on this database instead of a fresh one (it is neither created nor dropped), e.g. a second instance's. */
   readonly databaseUrl?: string;
   /** Registrations replaced by test doubles; the module's manifest is otherwise as it is. */
@@ -144,10 +146,11 @@ export function createHarness<M extends Record<string, AnyModule>, X = Record<st
           databaseUrl: database.url,
           clock,
           migrations:
-            options.migrationsDir || stubbed.size > 0
+            options.migrationsDir || options.migrations || stubbed.size > 0
               ? (fromFolder) => {
                   const source = fromFolder(options.migrationsDir);
-                  return (module) => (stubbed.has(module) ? Promise.resolve(undefined) : source(module));
+                  const given = options.migrations;
+                  return async (module) => (stubbed.has(module) ? undefined : ((given ? await given(module) : undefined) ?? source(module)));
                 }
               : undefined,
         });
