@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import { compileOnce } from '#platform/db/compiled-query.ts';
+import { compileOnce, runCompiled } from '#platform/db/compiled-query.ts';
 import type { ModuleDb } from '#platform/db/module-database.ts';
 import type { NewProduct, Product, ProductChange } from '../domain/product.ts';
 import type { CatalogTables, ProductRow } from './products.table.ts';
@@ -34,7 +34,7 @@ export function makeProductsRepository({ db }: { db: ModuleDb<CatalogTables> }):
     },
 
     async findById(id) {
-      const [row] = (await db.executeQuery(byId(id))).rows;
+      const [row] = await runCompiled(db, byId(id));
       return row && toProduct(row);
     },
 

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely';
-import { compileOnce } from '#platform/db/compiled-query.ts';
+import { compileOnce, runCompiled } from '#platform/db/compiled-query.ts';
 import type { ModuleDb } from '#platform/db/module-database.ts';
 import type { Order, OrderHeader, OrderLine, OrderProgress } from '../domain/order.ts';
 import type { OrderingTables, OrderLineRow, OrderRow } from './orders.table.ts';
@@ -58,9 +58,9 @@ export function makeOrdersRepository({ db }: { db: ModuleDb<OrderingTables> }): 
 
     async findById(id, trx) {
       const reader = trx ?? db;
-      const [row] = (await reader.executeQuery(orderById(id))).rows;
+      const [row] = await runCompiled(reader, orderById(id));
       if (!row) return undefined;
-      const lines = (await reader.executeQuery(linesOf(id))).rows;
+      const lines = await runCompiled(reader, linesOf(id));
       return { ...toHeader(row), lines: lines.map(toLine) };
     },
 

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { commitSignallingDialect } from '../events/commit-signalling-dialect.ts';
 import { traceStatements } from '../telemetry/sql-spans.ts';
 import { runPrepared } from './prepared-statements.ts';
+import { runsOnPool } from './compiled-query.ts';
 import type { DatabaseAvailability } from './database-availability.ts';
 
 /** The handle a module gets to its own schema. Each module types it with its own tables: `ModuleDb<CatalogTables>`. */
@@ -44,5 +45,7 @@ export function createModuleDatabase<Tables>(options: ModuleDatabaseOptions): Mo
   // First of the wrappers of a connection's query, so that the SQL spans' wrapper, added after it, still sees the text.
   runPrepared(pool);
   traceStatements(pool);
-  return new Kysely<Tables>({ dialect: commitSignallingDialect(pool, options.onPublishCommitted ?? (() => undefined)) });
+  const db = new Kysely<Tables>({ dialect: commitSignallingDialect(pool, options.onPublishCommitted ?? (() => undefined)) });
+  runsOnPool(db, pool);
+  return db;
 }

@@ -15,6 +15,7 @@ import { installRateLimit, type RateLimitSettings } from './rate-limit.ts';
 import { htmlPages, installSecurityHeaders } from './security-headers.ts';
 import type { ModuleRouter } from './module-router.ts';
 import { validatorCompiler } from './validator-compiler.ts';
+import { recordRequestDurations } from './request-duration.ts';
 
 /** How long a client may take (HTTP_*_TIMEOUT_MS). */
 export interface HttpTimeouts {
@@ -74,6 +75,8 @@ export async function createHttpServer(options: {
     .setValidatorCompiler(validatorCompiler)
     .withTypeProvider<TypeBoxTypeProvider>();
 
+  // First: it sees every route as it is registered, the plugins' own (CORS preflight, docs) included.
+  recordRequestDurations(app, options.meter);
   installErrorHandling(app);
   await installSecurityHeaders(app, { corsOrigins: options.corsOrigins ?? [] });
   // While closing, answers say `connection: close`, so keep-alive clients let go and close() does not wait on them.
@@ -91,15 +94,6 @@ export async function createHttpServer(options: {
   await installRateLimit(app, options.rateLimit ?? { perMinute: 0, redisPrefix: '' }, options.logger);
   // The API speaks JSON only; a text body is answered with 415 rather than failing schema validation as a string.
   app.removeContentTypeParser('text/plain');
-
-  const duration = options.meter.createHistogram('seams_http_request_duration_seconds', {
-    description: 'HTTP request duration by route and status.',
-    advice: { explicitBucketBoundaries: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] },
-  });
-  app.addHook('onResponse', (request, reply, done) => {
-    duration.record(reply.elapsedTime / 1000, { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
-    done();
-  });
 
   await app.register(swagger, {
     openapi: {
