@@ -1,4 +1,4 @@
-import type { onRequestAsyncHookHandler } from 'fastify';
+import type { onRequestHookHandler } from 'fastify';
 import Type from 'typebox';
 import { NotFoundError } from '../errors.ts';
 import type { ModuleRouter } from '../http/module-router.ts';
@@ -60,7 +60,7 @@ const Filter = Type.Object(
 );
 
 /** The admin API of the event bus: lag per subscription, dead letters, replay. */
-export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: { guard: onRequestAsyncHookHandler; wake: () => void }): void {
+export function eventAdminRoutes(app: ModuleRouter, admin: EventAdmin, options: { guard: onRequestHookHandler; wake: () => void }): void {
   // Checked before the input: a caller without a valid token learns nothing about what it sent.
   const onRequest = options.guard;
 

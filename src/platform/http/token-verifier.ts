@@ -38,8 +38,12 @@ const JWKS_CACHE_MS = 10 * 60_000;
 /** How many verified tokens are remembered, and for how long at most. */
 const VERIFIED_CACHE = { size: 1000, ttlMs: 60_000 };
 
-/** Verifies a bearer token (its signature, then exp, iat, nbf, iss and aud) and returns its claims, or throws a 401 AppError. */
-export type TokenVerifier = (token: string) => Promise<JWTPayload>;
+/**
+ * Verifies a bearer token (its signature, then exp, iat, nbf, iss and aud) and returns its claims, or throws a 401
+ * AppError. A token verified shortly before comes back at once, not as a promise: the hot path of an authenticated
+ * request then waits on nothing.
+ */
+export type TokenVerifier = (token: string) => JWTPayload | Promise<JWTPayload>;
 
 export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
   const key: Uint8Array | JWTVerifyGetKey = settings.jwksUrl
@@ -56,14 +60,16 @@ export function createTokenVerifier(settings: TokenSettings): TokenVerifier {
   // A client sends the same token with every request: verifying and parsing it each time was a cheap authenticated
   // read's largest cost after the query. Remembered briefly, never past the token's own exp.
   const remembered = new Map<string, { payload: JWTPayload; until: number }>();
-  return async (token) => {
-    const known = remembered.get(token);
-    if (known && known.until > Date.now()) return known.payload;
-    if (known) remembered.delete(token);
-    const payload = await verifyOnce(token);
+  const remember = (token: string, payload: JWTPayload) => {
     if (remembered.size >= VERIFIED_CACHE.size) remembered.delete(remembered.keys().next().value!);
     remembered.set(token, { payload, until: Math.min(Date.now() + VERIFIED_CACHE.ttlMs, payload.exp! * 1000) });
     return payload;
+  };
+  return (token) => {
+    const known = remembered.get(token);
+    if (known && known.until > Date.now()) return known.payload;
+    if (known) remembered.delete(token);
+    return verifyOnce(token).then((payload) => remember(token, payload));
   };
 
   async function verifyOnce(token: string): Promise<JWTPayload> {

@@ -63,7 +63,11 @@ export function startTelemetry(options: TelemetryOptions): NodeSDK {
         instrumentHandler: false,
         // The console's own polling would fill its trace buffer with traces of itself.
         ignorePaths: (route) => route.url.startsWith('/health/') || route.url.startsWith('/admin/console/') || route.url.startsWith('/console'),
-        requestHook: (span, request) => span.updateName(request.routeOptions.url ? `${request.method} ${request.routeOptions.url}` : request.method),
+        // request.routeOptions builds a new object at each read: read once.
+        requestHook: (span, request) => {
+          const route = request.routeOptions.url;
+          span.updateName(route ? `${request.method} ${route}` : request.method);
+        },
       }),
     ],
   });
