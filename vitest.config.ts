@@ -1,6 +1,5 @@
-import { enableCompileCache } from 'node:module';
-import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { useNodeCompileCache } from './test/support/compile-cache.ts';
 import SlowFilesFirst from './test/support/slow-files-first.ts';
 
 /**
@@ -14,13 +13,7 @@ import SlowFilesFirst from './test/support/slow-files-first.ts';
  * other processes most of the time. More than the cores made the CPU-bound ones (the scripts the architecture tests
  * run, the process tests) time out under load.
  */
-/**
- * Node's compile cache (V8 code of every module it loads, TypeScript stripped), for the workers (their node_modules)
- * and every node process the tests start (scripts, the app, npm, tsc, eslint): they load the same files dozens of times
- * a run, and each loads 10-30 % faster from the cache. In node_modules, so a copy of the project that links it shares it.
- */
-process.env.NODE_COMPILE_CACHE ??= path.resolve('node_modules/.cache/node-compile-cache');
-enableCompileCache(process.env.NODE_COMPILE_CACHE);
+useNodeCompileCache(import.meta.dirname);
 
 const ISOLATED = [
   'test/observability/**/*.test.ts',
