@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { useNodeCompileCache } from './test/support/compile-cache.ts';
 import SlowFilesFirst from './test/support/slow-files-first.ts';
 
 /**
@@ -12,6 +13,8 @@ import SlowFilesFirst from './test/support/slow-files-first.ts';
  * other processes most of the time. More than the cores made the CPU-bound ones (the scripts the architecture tests
  * run, the process tests) time out under load.
  */
+useNodeCompileCache(import.meta.dirname);
+
 const ISOLATED = [
   'test/observability/**/*.test.ts',
   'test/process/**/*.test.ts',

@@ -10,9 +10,12 @@
  * dependency-cruiser cannot use, so it silently skips every .ts file and "finds no violations"), or when
  * dependency-cruiser reports an environment issue such as a missing TypeScript compiler.
  *
- * Usage: node scripts/check-boundaries.ts [--cwd <project dir>] [--update-baseline [--accept-new]]
+ * Usage: node scripts/check-boundaries.ts [--cwd <project dir>] [--cache <folder>] [--update-baseline [--accept-new]]
  * --update-baseline rewrites the baseline: removes stale entries, and records all violations when there is no
  * baseline yet; it refuses to add new violations to an existing baseline unless --accept-new is given.
+ * --cache <folder> keeps the last cruise there (dependency-cruiser's cache, content strategy): a run on the same
+ * sources and options reuses it instead of cruising again; any changed file makes it cruise afresh. Keep the folder
+ * outside the project's node_modules when that is shared (a symlinked copy would share one cache between copies).
  * Exit codes: 0 clean (warnings allowed); 1 new error-severity violations, stale baseline entries, or an update
  * refused; 2 the check could not run or saw nothing.
  * docs/boundaries.md explains the rules and how to read the output.
@@ -40,12 +43,13 @@ const EXIT_CANNOT_CHECK = 2;
 
 class CannotCheck extends Error {}
 
-const USAGE = 'Usage: node scripts/check-boundaries.ts [--cwd <project dir>] [--update-baseline [--accept-new]]';
+const USAGE = 'Usage: node scripts/check-boundaries.ts [--cwd <project dir>] [--cache <folder>] [--update-baseline [--accept-new]]';
 
-function parseCommandLine(): { cwd: string; updateBaseline: boolean; acceptNew: boolean } {
+function parseCommandLine(): { cwd: string; cache: string | undefined; updateBaseline: boolean; acceptNew: boolean } {
   const { values } = parseArgs({
     options: {
       cwd: { type: 'string' },
+      cache: { type: 'string' },
       'update-baseline': { type: 'boolean', default: false },
       'accept-new': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
@@ -57,7 +61,7 @@ function parseCommandLine(): { cwd: string; updateBaseline: boolean; acceptNew: 
     process.exit(0);
   }
   if (values['accept-new'] && !values['update-baseline']) throw new CannotCheck(`--accept-new only goes with --update-baseline.\n${USAGE}`);
-  return { cwd: path.resolve(values.cwd ?? process.cwd()), updateBaseline: values['update-baseline'], acceptNew: values['accept-new'] };
+  return { cwd: path.resolve(values.cwd ?? process.cwd()), cache: values.cache === undefined ? undefined : path.resolve(values.cache), updateBaseline: values['update-baseline'], acceptNew: values['accept-new'] };
 }
 
 /** The typescript that dependency-cruiser sees (from its own location), and whether it can use it. */
@@ -168,7 +172,7 @@ function updateBaseline(cwd: string, errors: readonly Finding[], baseline: reado
 }
 
 async function main(): Promise<number> {
-  const { cwd, updateBaseline: update, acceptNew } = parseCommandLine();
+  const { cwd, cache, updateBaseline: update, acceptNew } = parseCommandLine();
   // dependency-cruiser resolves the targets, the tsconfig and its output paths against the process' directory.
   process.chdir(cwd);
   if (!existsSync(CONFIG_FILE)) throw new CannotCheck(`No ${CONFIG_FILE} in ${cwd}.`);
@@ -183,6 +187,7 @@ async function main(): Promise<number> {
   const hiddenRequires = findHiddenRequires(cwd, targets);
   options.exoticRequireStrings = [...(options.exoticRequireStrings ?? []), ...hiddenRequires.aliases];
 
+  if (cache) options.cache = { folder: cache, strategy: 'content', compress: false };
   let result: ICruiseResult | undefined;
   if (targets.length > 0) {
     const { output } = await cruise(targets, options, {}, { tsConfig });

@@ -7,6 +7,10 @@ import { createLogger } from '#platform/logger.ts';
 import { redactUrl } from '#platform/db/database-names.ts';
 import { ensureDatabase } from '#platform/db/ensure-database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
+import { migrationsFolder } from '#platform/db/migrate.ts';
+import { prepareModuleDatabases } from '#platform/db/module-databases.ts';
+import { DatabaseAvailability } from '#platform/db/database-availability.ts';
+import type { TemplateDatabase } from '#platform/testing/test-database.ts';
 import { dropStaleTestDatabases, dropTestDatabase, testDatabaseName } from './support/test-database.ts';
 
 declare module 'vitest' {
@@ -15,12 +19,16 @@ declare module 'vitest' {
     databaseUrl: string;
     /** The server it lives on, as a superuser-ish URL (for tests that create their own databases). */
     serverUrl: string;
+    /** Every module provisioned and migrated, nothing else: the harness copies its apps' databases from it. */
+    testTemplate: TemplateDatabase | undefined;
   }
 }
 
 /**
  * One fresh database per run: on DATABASE_URL's server when set, else on an embedded PostgreSQL kept in
  * .data/test-postgres. Every module is provisioned and migrated once here; teardown drops the database and its roles.
+ * Also a template: a database with every module's schema and role, migrated and never used, that the harness copies
+ * (CREATE DATABASE … TEMPLATE) for each app of every module instead of migrating a new database each time.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const logger = createLogger('warn');
@@ -39,10 +47,33 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const app = await buildApp({ config, logger, modules, databaseUrl });
   await app.close();
 
+  const template = await migratedTemplate(serverUrl, logger);
+
   project.provide('databaseUrl', databaseUrl);
   project.provide('serverUrl', serverUrl);
+  project.provide('testTemplate', template);
   return async () => {
+    await dropTestDatabase(serverUrl, template.database);
     await dropTestDatabase(serverUrl, database);
     await embedded?.stop();
   };
+}
+
+/** Every module's schema and role, and its migrations, as the app's first step makes them; no app ever runs on it. */
+async function migratedTemplate(serverUrl: string, logger: ReturnType<typeof createLogger>): Promise<TemplateDatabase> {
+  const database = testDatabaseName();
+  const url = await ensureDatabase(serverUrl, database);
+  const availability = new DatabaseAvailability({ logger, connectTimeoutMs: 10_000, poolWaitMs: 10_000 });
+  const databases = await prepareModuleDatabases({
+    url,
+    modules,
+    poolMax: 1,
+    availability,
+    migrations: migrationsFolder(path.resolve('migrations')),
+    logger,
+    onPublishCommitted: () => undefined,
+  });
+  availability.close();
+  await Promise.all([...databases.values()].map((db) => db.destroy()));
+  return { database, modules: moduleNames };
 }

@@ -1,7 +1,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyProject, removeTempDirs, runCheck, staleEntries, violations } from './boundaries-support.ts';
+import { copyProject, removeTempDirs, runCheck as runUncachedCheck, staleEntries, tempDir, violations } from './boundaries-support.ts';
 import { editFile } from '../support/project-copy.ts';
 
 /**
@@ -13,6 +13,17 @@ import { editFile } from '../support/project-copy.ts';
 afterAll(removeTempDirs);
 
 const BASELINE = 'boundaries-baseline.json';
+
+/**
+ * The check with dependency-cruiser's cache (--cache), one folder per copy outside it: most runs here follow one on
+ * the same sources and differ only in the baseline or the flags, which come after the cruise. A run after a file
+ * changed cruises afresh, so every state of the sources is still cruised once.
+ */
+const cacheOf = new Map<string, Promise<string>>();
+function runCheck(dir: string, args: readonly string[] = []) {
+  if (!cacheOf.has(dir)) cacheOf.set(dir, tempDir('cache'));
+  return cacheOf.get(dir)!.then((cache) => runUncachedCheck(dir, [...args, '--cache', cache]));
+}
 
 // Two violations planted into files the app really uses, so that nothing else (an orphan) is reported with them.
 const DOMAIN_FILE = 'modules/catalog/domain/product.ts';

@@ -10,8 +10,12 @@ import { runScript, type ScriptRun } from '../support/project-copy.ts';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 
-/** What a copy of the project needs for the check: sources, config and the baseline. */
+/**
+ * What a copy of the project needs for the check: sources, config and the baseline; and .gitignore, which keeps
+ * dependency-cruiser's cache (--cache) from hashing the linked node_modules.
+ */
 export const PROJECT_ENTRIES = [
+  '.gitignore',
   'src',
   'modules',
   'migrations',

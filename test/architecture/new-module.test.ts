@@ -114,15 +114,21 @@ function changedFiles(root: string, original: ReadonlySet<string>): string[] {
 /**
  * The steps of the copy's `npm run check`, in order, with `npm run lint` narrowed to the files the scaffold wrote or
  * changed: the lint rules are per file (none reads types), so every other file lints in the copy as in the project,
- * whose own `npm run check` covers it. Linting all of them again took a fifth of this test's CPU.
+ * whose own `npm run check` covers it. Linting all of them again took a fifth of this test's CPU. Likewise the
+ * typecheck of the console's own project (console/tsconfig.json: console/src, which imports nothing outside it) runs
+ * only if the scaffold wrote under console/; the project's typecheck always runs.
  */
 function checkSteps(root: string): string[] {
   const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-  const lintable = changedFiles(root, originalFiles).filter((file) => /\.(ts|js|cjs|mjs)$/.test(file));
+  const changed = changedFiles(root, originalFiles);
+  const lintable = changed.filter((file) => /\.(ts|js|cjs|mjs)$/.test(file));
   expect(lintable).toContain(path.join('modules', 'loyalty-points', 'index.ts'));
   expect(scripts.lint, 'the lint script is `eslint .`').toBe('eslint .');
   const lint = `eslint ${lintable.map((file) => `'${file}'`).join(' ')}`;
-  return scripts.check!.split('&&').map((step) => step.trim()).map((step) => (step === 'npm run lint' ? lint : step));
+  expect(scripts.typecheck, 'the typecheck script is the project, then the console').toBe('tsc --noEmit && tsc --noEmit -p console');
+  const typecheck = changed.some((file) => file.startsWith(`console${path.sep}`)) ? scripts.typecheck! : 'tsc --noEmit';
+  const narrowed: Record<string, string> = { 'npm run lint': lint, 'npm run typecheck': typecheck };
+  return scripts.check!.split('&&').map((step) => step.trim()).map((step) => narrowed[step] ?? step);
 }
 
 let originalFiles: ReadonlySet<string> = new Set();

@@ -11,6 +11,9 @@ import type pg from 'pg';
  * length) would leave a statement behind on each connection for each variant. The marked texts are few and fixed
  * (one per statement shape and schema), so the number of statements per connection is bounded.
  *
+ * The module pools plan them generically (`plan_cache_mode`, module-database.ts), so a marked text must keep its
+ * index by its shape, not by its values: see later-events.ts for an `exists` whose generic plan was a sequential scan.
+ *
  * Behind a pooler in transaction mode, named statements need one that tracks them (PgBouncer 1.21 or later with
  * `max_prepared_statements`); the module pools connect to PostgreSQL directly.
  */

@@ -7,7 +7,6 @@ import type { AnyModule } from '../modules/define-module.ts';
 import { producerOf } from './event-definition.ts';
 import { EventBus, receivedLog, type BatchRunner } from './event-bus.ts';
 import type { EventTopology } from './event-topology.ts';
-import { createNatsTransport } from './nats-transport.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import type { EventHandler } from './subscription.ts';
@@ -101,7 +100,10 @@ export async function createEventBus(options: EventWiringOptions): Promise<Event
       workers.push({ producer: info.source === 'received' ? receivedLog(info.module) : info.producer, worker });
     }
   }
-  const transport = await createNatsTransport(options, workers, () => bus);
+  // The NATS client (about 40 files and their heap) is loaded only when some event crosses processes; a monolith's
+  // events stay in-process and never need it.
+  const crosses = options.topology && (options.topology.relays.length > 0 || options.topology.receivers.length > 0);
+  const transport = crosses ? await (await import('./nats-transport.ts')).createNatsTransport(options, workers, () => bus) : undefined;
   const bus: EventBus = new EventBus({
     workers,
     adminUrl: options.adminUrl,

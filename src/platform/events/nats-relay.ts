@@ -6,6 +6,7 @@ import type { BatchOutcome } from './subscription-worker.ts';
 import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectOf, type NatsLink } from './nats-connection.ts';
 import type { EventKey } from './event-topology.ts';
 import { partitionOf } from './partitioning.ts';
+import { committedAfter } from './later-events.ts';
 import { UNFLUSHED_COMMIT, UNFLUSHED_COMMIT_COLUMN } from './unflushed-commit.ts';
 import type { NatsLeases } from './nats-leases.ts';
 
@@ -197,8 +198,7 @@ export class NatsRelay {
     // by this statement's newer snapshot, and would otherwise wait for the fallback poll.
     const after = (
       await sql<{ hidden: boolean; moved: number | null }>`${moveCursor}
-        select ${full || failed !== undefined ? sql`false` : sql`exists (select 1 from seams_outbox
-          where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint))`} as hidden,
+        select ${full || failed !== undefined ? sql`false` : committedAfter('seams_outbox', position)} as hidden,
           ${sent ? sql`(select count(*)::int from moved) as moved, ${UNFLUSHED_COMMIT_COLUMN}` : sql`null::int as moved`}`.execute(o.db)
     ).rows[0]!;
     if (after.moved === 0) {

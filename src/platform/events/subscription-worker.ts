@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { ident } from '../db/provision.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import { contextFromCarrier, inSpan, SpanKind } from '../telemetry/tracing.ts';
+import { committedAfter } from './later-events.ts';
 import { partitionOf } from './partitioning.ts';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.ts';
 import type { DeliveredEvent, EventHandler } from './subscription.ts';
@@ -261,7 +262,7 @@ export class SubscriptionWorker {
     // batch, it waited for the fallback poll (a quarter of the split topology's orders, 0.3-1.8 s).
     const hiddenCheck = full
       ? sql`false`
-      : sql`exists (select 1 from ${sql.raw(this.#log)} where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint))`;
+      : committedAfter(this.#log, position);
     const after = (
       await runPrepared(
         trx,

@@ -13,7 +13,7 @@ import { moduleSlice, type Dependencies } from './module-slice.ts';
 import { Scenario, type ScenarioApp, type Stimulus } from './scenario.ts';
 import type { StubApi } from './stubs.ts';
 import { createTestClock, type TestClock } from './test-clock.ts';
-import { freshDatabase } from './test-database.ts';
+import { databaseFromTemplate, freshDatabase, type TemplateDatabase } from './test-database.ts';
 
 /** How the composition root builds an app for the harness (src/testing.ts binds it to buildApp). */
 export type BuildTestApp<X = Record<string, never>> = (options: {
@@ -131,8 +131,25 @@ export interface ModuleOptions<M extends Record<string, AnyModule> = Record<stri
 export function createHarness<M extends Record<string, AnyModule>, X = Record<string, never>>(system: { readonly modules: M; readonly build: BuildTestApp<X> }) {
   const all = Object.values(system.modules);
 
+  /**
+   * The run's migrated template (global setup's `testTemplate`), when this app's database would come out the same: every
+   * module of the system, the project's migrations, one database. Any other app migrates a database of its own.
+   */
+  function templateFor(options: AppOptions<M, X> & { slice?: unknown }): TemplateDatabase | undefined {
+    const template = inject('testTemplate');
+    if (!template || options.slice || options.modules || options.migrationsDir || options.migrations) return undefined;
+    if (Object.keys(options.env ?? {}).some((key) => key === 'MODULES' || key === 'REMOTE_MODULES' || key.startsWith('DATABASE_URL'))) return undefined;
+    const names = all.map((module) => module.name);
+    return names.length === template.modules.length && names.every((name) => template.modules.includes(name)) ? template : undefined;
+  }
+
   async function start(options: AppOptions<M, X> & { slice?: ReturnType<typeof moduleSlice> } = {}): Promise<AppHandle<M> & { stubs: unknown }> {
-    const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await freshDatabase(inject('serverUrl'));
+    const template = templateFor(options);
+    const database = options.databaseUrl
+      ? { url: options.databaseUrl, drop: async () => undefined }
+      : template
+        ? await databaseFromTemplate(inject('serverUrl'), template)
+        : await freshDatabase(inject('serverUrl'));
     const clock = createTestClock();
     const modules = withOverrides(options.slice?.modules ?? options.modules ?? all, (options.overrides ?? {}) as Record<string, Record<string, unknown>>);
     const stubbed = options.slice?.stubbed ?? new Set<string>();

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { roleName, withDatabase } from '../db/database-names.ts';
 import { ensureDatabase } from '../db/ensure-database.ts';
-import { ident } from '../db/provision.ts';
+import { ident, provisionModules } from '../db/provision.ts';
+import { createLogger } from '../logger.ts';
 
 const PREFIX = 'seams_test_';
 /** Databases of runs that died without cleaning up are dropped by a later run once they are this old. */
@@ -46,4 +48,47 @@ export async function freshDatabase(serverUrl: string): Promise<{ url: string; d
   const name = testDatabaseName();
   const url = await ensureDatabase(serverUrl, name);
   return { url, drop: () => dropTestDatabase(serverUrl, name) };
+}
+
+/** A migrated database that fresh ones are copied from, and the modules whose schemas it holds. */
+export interface TemplateDatabase {
+  readonly database: string;
+  readonly modules: readonly string[];
+}
+
+/**
+ * A fresh database copied from a migrated template (CREATE DATABASE … TEMPLATE), instead of an empty one that the app
+ * then migrates. Module roles carry the database's name, so each module's role of the copy is made (as the app's
+ * start would make it) and given everything the template's role owns there; the template's role keeps nothing in the
+ * copy (its outbox grants go; the app's start grants them again to the copy's roles and checks the boundaries).
+ */
+export async function databaseFromTemplate(serverUrl: string, template: TemplateDatabase): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = testDatabaseName();
+  const drop = () => dropTestDatabase(serverUrl, name);
+  const server = new pg.Client({ connectionString: serverUrl });
+  await server.connect();
+  try {
+    await server.query(`create database ${ident(name)} template ${ident(template.database)}`);
+  } finally {
+    await server.end();
+  }
+  const url = withDatabase(serverUrl, name);
+  try {
+    await provisionModules(url, template.modules, createLogger('silent'));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      for (const module of template.modules) {
+        const [from, to] = [roleName(template.database, module), roleName(name, module)];
+        await client.query(`reassign owned by ${ident(from)} to ${ident(to)}`);
+        await client.query(`drop owned by ${ident(from)}`);
+      }
+    } finally {
+      await client.end();
+    }
+  } catch (error) {
+    await drop();
+    throw error;
+  }
+  return { url, drop };
 }
