@@ -26,7 +26,7 @@ const REDIS_TIMEOUT_MS = 500;
  */
 export async function installRateLimit(app: ModuleRouter, settings: RateLimitSettings, logger: Logger): Promise<void> {
   if (settings.perMinute === 0) return;
-  // ioredis (about 40 files) is loaded only with REDIS_URL; without it the counts stay in this process.
+  // ioredis (about 40 files) is loaded only with RATE_LIMIT_REDIS_URL; without it the counts stay in this process.
   const redis = settings.redisUrl
     ? new (await import('ioredis')).Redis(settings.redisUrl, { connectTimeout: REDIS_TIMEOUT_MS, commandTimeout: REDIS_TIMEOUT_MS, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
     : undefined;
