@@ -21,7 +21,7 @@ import { readManifests } from './scripts/boundaries-manifests.ts';
 const TEST_CODE = ['^test/', '\\.test\\.ts$', '^src/testing\\.ts$', '^src/platform/testing/'];
 
 /** Where the process starts: everything in production must be reachable from one of these (see `no-orphans`). */
-const ENTRY_POINTS = ['^src/main\\.ts$', '^src/telemetry\\.ts$', '^src/binary\\.ts$', '^scripts/'];
+const ENTRY_POINTS = ['^src/main\\.ts$', '^src/telemetry\\.ts$', '^src/binary\\.ts$', '^src/bundle\\.ts$', '^scripts/'];
 
 /**
  * npm packages that tie code to a framework or to the database, as dependency-cruiser resolves them: a path into

@@ -16,7 +16,7 @@ export default tseslint.config(
   },
   {
     // Process entry points and test/bench tooling (the harness included) are where the environment is read.
-    files: ['src/main.ts', 'src/telemetry.ts', 'src/binary.ts', 'src/testing.ts', 'src/platform/testing/**', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
+    files: ['src/main.ts', 'src/telemetry.ts', 'src/binary.ts', 'src/bundle.ts', 'src/testing.ts', 'src/platform/testing/**', 'test/**', 'scripts/**', 'bench/**', '**/*.test.ts'],
     rules: { 'no-restricted-properties': 'off' },
   },
   {

@@ -7,7 +7,8 @@
 //                         statements: the "bare + JWT verify" baseline of the authenticated read)
 //             bare+otel   the same with the standard OpenTelemetry setup preloaded (bench/http-otel-standard.ts):
 //                         NodeSDK, http + pg + @fastify/otel instrumentations at their defaults, OTLP/HTTP export
-//             seams       `node --import src/telemetry.ts src/main.ts`, all modules, OTEL_SDK_DISABLED=true
+//             seams       as `npm start` runs it (scripts/start.mjs, the bundle; APP_ENTRY=source: `node --import
+//                         src/telemetry.ts src/main.ts`), all modules, OTEL_SDK_DISABLED=true
 //             seams+trace the same with the SDK on, always_on sampling, every span exported over OTLP/HTTP
 //                         All traced servers export to one local receiver (bench/http-otlp-receiver.ts).
 //   rounds    PLATFORM_ROUNDS rounds; in each, every (server, endpoint) window once, the order rotated each round:
@@ -24,6 +25,9 @@
 //             last minute's reading within 10 % of the first minute's).
 //   start     START_RUNS starts of the same app on its already migrated database (warm): spawn to the first 200 of
 //             /health/ready, polled every 5 ms. Target <= 1.5 s on the machine's PostgreSQL (run with DATABASE_URL).
+//   APP_ENTRIES  e.g. bundle,source: the start phase alternates the entries (START_RUNS starts of each, the order
+//             flipped each run) and the memory phase measures each in turn (ready and after MEMORY_SECS of reads; the
+//             mixed load runs on the first only), to compare them in one run. Default: APP_ENTRY's alone.
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,7 +43,11 @@ const CFG = {
   mixedSecs: Number(env('MIXED_SECS', '300')),
   mixedOrderRate: Number(env('MIXED_ORDER_RATE', '50')),
   startRuns: Number(env('START_RUNS', '3')),
+  entries: env('APP_ENTRIES', '').split(',').filter(Boolean) as AppEntry[],
 };
+
+/** What an app started as npm start runs: the bundle (scripts/start.mjs) or the sources (src/main.ts). */
+export type AppEntry = 'bundle' | 'source';
 
 export interface PlatformOptions {
   readonly root: string;
@@ -49,7 +57,7 @@ export interface PlatformOptions {
   readonly customerToken: (subject: string) => string;
   /** The JWT secret the apps and the bare server share. */
   readonly secret: string;
-  readonly startApp: (label: string, nodeArgs: string[], env: Record<string, string>, pollMs?: number) => Promise<ChildServer>;
+  readonly startApp: (label: string, nodeArgs: string[], env: Record<string, string>, pollMs?: number, entry?: AppEntry) => Promise<ChildServer>;
   readonly startBare: (label: string, nodeArgs: string[], env: Record<string, string>) => Promise<ChildServer>;
 }
 
@@ -64,6 +72,8 @@ export interface PlatformResult {
   readonly ratios: Record<string, number[]>;
   readonly memory: { readyMb: number; afterReadsMb: number; mixed: Array<{ atSecs: number; rssMb: number }> };
   readonly startMs: number[];
+  /** With APP_ENTRIES: the start and memory figures of each entry (the fields above are the first entry's). */
+  readonly byEntry: Record<string, { startMs: number[]; cpuMs: number[]; readyMb: number; afterReadsMb: number; load1: number[] }>;
 }
 
 const rssMb = (pid: number): number => {
@@ -104,13 +114,25 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
   const telemetry = ['--import', path.join(options.root, 'src/telemetry.ts')];
   const traced = { OTEL_SDK_DISABLED: 'false', OTEL_TRACES_SAMPLER: 'always_on', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url };
   const servers: ChildServer[] = [receiver];
-  const result: PlatformResult = { windows: {}, ratios: {}, memory: { readyMb: NaN, afterReadsMb: NaN, mixed: [] }, startMs: [] };
+  const result: PlatformResult = { windows: {}, ratios: {}, memory: { readyMb: NaN, afterReadsMb: NaN, mixed: [] }, startMs: [], byEntry: {} };
+  const entries: Array<AppEntry | undefined> = CFG.entries.length > 0 ? CFG.entries : [undefined];
+  for (const entry of CFG.entries) result.byEntry[entry] = { startMs: [], cpuMs: [], readyMb: NaN, afterReadsMb: NaN, load1: [] };
   try {
     // ---- start: warm starts of the app alone, before anything else runs (the database is migrated already).
     for (let run = 0; run < CFG.startRuns; run++) {
-      const app = await options.startApp('app-start', telemetry, { OTEL_SDK_DISABLED: 'true' }, 5);
-      result.startMs.push(app.readyMs);
-      await app.stop();
+      for (const entry of run % 2 === 0 ? entries : [...entries].reverse()) {
+        const app = await options.startApp('app-start', telemetry, { OTEL_SDK_DISABLED: 'true' }, 5, entry);
+        // The process' CPU until ready: steadier than the wall clock on a shared machine.
+        const cpu = cpuMs(app.pid) ?? NaN;
+        if (entry === entries[0]) result.startMs.push(app.readyMs);
+        if (entry) {
+          result.byEntry[entry]!.startMs.push(app.readyMs);
+          result.byEntry[entry]!.cpuMs.push(cpu);
+          result.byEntry[entry]!.load1.push(os.loadavg()[0]!);
+        }
+        say(`warm start to ready${entry ? ` (${entry})` : ''}: ${f0(app.readyMs)} ms, ${f0(cpu)} ms CPU, load ${f2(os.loadavg()[0]!)}`);
+        await app.stop();
+      }
     }
     say(`warm start to ready: ${result.startMs.map((ms) => `${f0(ms)} ms`).join(', ')}`);
 
@@ -185,14 +207,26 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
 
     printRounds(result, stats);
 
-    // ---- memory: a fresh app as `npm start` runs it in production (tracing on, exporting).
-    const app = await options.startApp('seams-memory', telemetry, { ...traced, OTEL_SERVICE_NAME: 'seams-bench-memory' });
+    // ---- memory: a fresh app as `npm start` runs it in production (tracing on, exporting); with APP_ENTRIES, the
+    // entries after the first one first, each for its reads only.
+    for (const entry of entries.slice(1)) {
+      const other = await options.startApp(`seams-memory-${entry}`, telemetry, { ...traced, OTEL_SERVICE_NAME: 'seams-bench-memory' }, undefined, entry);
+      servers.push(other);
+      await sleep(1000);
+      result.byEntry[entry!]!.readyMb = rssMb(other.pid);
+      await load({ url: other.url + readPath, connections: options.connections, duration: CFG.memorySecs });
+      result.byEntry[entry!]!.afterReadsMb = rssMb(other.pid);
+      say(`memory (${entry}): RSS ${f1(result.byEntry[entry!]!.readyMb)} MB when ready, ${f1(result.byEntry[entry!]!.afterReadsMb)} MB after ${CFG.memorySecs} s of reads, load ${f2(os.loadavg()[0]!)}`);
+      await other.stop();
+    }
+    const app = await options.startApp('seams-memory', telemetry, { ...traced, OTEL_SERVICE_NAME: 'seams-bench-memory' }, undefined, entries[0]);
     servers.push(app);
     await sleep(1000);
     result.memory.readyMb = rssMb(app.pid);
     say(`memory: RSS ${f1(result.memory.readyMb)} MB when ready; ${CFG.memorySecs} s of reads`);
     await load({ url: app.url + readPath, connections: options.connections, duration: CFG.memorySecs });
     result.memory.afterReadsMb = rssMb(app.pid);
+    if (entries[0]) Object.assign(result.byEntry[entries[0]]!, { readyMb: result.memory.readyMb, afterReadsMb: result.memory.afterReadsMb });
     say(`memory: RSS ${f1(result.memory.afterReadsMb)} MB after ${CFG.memorySecs} s of reads; ${CFG.mixedSecs} s of reads and ${CFG.mixedOrderRate} orders/s`);
     if (CFG.mixedSecs > 0) {
       const headers = { authorization: `Bearer ${customerToken}`, 'content-type': 'application/json' };
@@ -275,4 +309,11 @@ function printMemoryAndStart(result: PlatformResult): void {
   }
   const start = median(result.startMs);
   console.log(`\nStart to ready, warm (migrated database), median of ${result.startMs.length}: ${f0(start)} ms (${result.startMs.map(f0).join(', ')}) (target <= 1500): ${start <= 1500 ? 'met' : 'missed'}`);
+  if (Object.keys(result.byEntry).length > 0) {
+    console.log(`\nBy entry (APP_ENTRIES), in one run:`);
+    console.log(table(
+      ['entry', 'start ms (median)', 'starts', 'start CPU ms (median)', 'load', 'RSS ready MB', `RSS after ${CFG.memorySecs} s MB`],
+      Object.entries(result.byEntry).map(([entry, e]) => [entry, f0(median(e.startMs)), e.startMs.map(f0).join(', '), f0(median(e.cpuMs)), e.load1.map(f2).join(' '), f1(e.readyMb), f1(e.afterReadsMb)]),
+    ));
+  }
 }

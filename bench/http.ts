@@ -55,6 +55,10 @@
 //      MICRO (0; 1: also bench/http-micro.ts, the suspects' CPU cost in isolation) MAX_SECS (2700, the whole run)
 //      SERVER_CPUS LOAD_CPUS (taskset lists) JSON_OUT (file for every per-run number)
 //      APP_HEAP_FLAGS (1: the app runs with npm start's heap flags, src/cli/heap-flags.ts; 0: V8's defaults)
+//      APP_ENTRY (bundle: an app started "as npm start runs it" runs scripts/start.mjs, the bundle dist/app/seams.cjs,
+//                built first if stale; source: node --import src/telemetry.ts src/main.ts, as npm start ran it before.
+//                Apps started without the --import, e.g. TRACING_OFF=no-import, always run the sources)
+//      APP_ENTRIES (the start and memory phases only: e.g. bundle,source alternates both in one run; see http-platform.ts)
 //      APP_NODE_FLAGS / BARE_NODE_FLAGS (extra node flags, e.g. --cpu-prof --cpu-prof-dir=.data/bench-http-logs/prof)
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -69,8 +73,9 @@ import { roleName, withDatabase } from '#platform/db/database-names.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '#platform/db/embedded-postgres.ts';
 import { ident } from '#platform/db/provision.ts';
 import { HEAP_FLAGS } from '../src/cli/heap-flags.ts';
+import { ensureBundle } from '../scripts/app-bundle-freshness.mjs';
 import { moduleNames } from '../src/modules.ts';
-import { platformPhase, type PlatformResult } from './http-platform.ts';
+import { platformPhase, type AppEntry, type PlatformResult } from './http-platform.ts';
 import { tracingPhase, type TracingResult, type Workload } from './http-tracing.ts';
 import { countOrders, cpuMs, f0, f1, f2, freePort, load, median, signToken, startChild, stopAllChildren, table, waitSettled, type ChildServer, type LoadOptions, type LoadResult } from './http-support.ts';
 
@@ -110,6 +115,7 @@ const CFG = {
   idleSecs: Number(env('IDLE_SECS', '5')),
   micro: env('MICRO', '0') === '1',
   appHeapFlags: env('APP_HEAP_FLAGS', '1') === '1',
+  appEntry: env('APP_ENTRY', 'bundle') as AppEntry,
 };
 /** Extra node flags for the app, e.g. `--cpu-prof --cpu-prof-dir=.data/bench-http-logs` to see where its time goes. */
 const APP_NODE_FLAGS = env('APP_NODE_FLAGS', '').split(' ').filter(Boolean);
@@ -276,14 +282,19 @@ async function startApp(
   dbUrl: string,
   logLevel: string,
   modules = 'all',
-  extra: { nodeArgs?: string[]; env?: Record<string, string>; pollMs?: number } = {},
+  extra: { nodeArgs?: string[]; env?: Record<string, string>; pollMs?: number; entry?: AppEntry } = {},
 ): Promise<ChildServer> {
   const port = await freePort();
   mkdirSync(LOG_DIR, { recursive: true });
+  // `--import src/telemetry.ts src/main.ts` is how npm start ran the sources; npm start now runs the bundle.
+  const nodeArgs = extra.nodeArgs ?? [];
+  const telemetryAt = nodeArgs.findIndex((arg, index) => arg === '--import' && nodeArgs[index + 1]?.endsWith('src/telemetry.ts'));
+  const bundle = (extra.entry ?? CFG.appEntry) === 'bundle' && telemetryAt >= 0;
+  const entryArgs = bundle ? [...nodeArgs.slice(0, telemetryAt), ...nodeArgs.slice(telemetryAt + 2), path.join(ROOT, 'scripts/start.mjs')] : [...nodeArgs, path.join(ROOT, 'src/main.ts')];
   return startChild({
     name: label,
     // The heap flags `npm start` passes (APP_HEAP_FLAGS=0 leaves them out, to measure what they cost).
-    args: [...(CFG.appHeapFlags ? HEAP_FLAGS : []), ...APP_NODE_FLAGS, ...(extra.nodeArgs ?? []), path.join(ROOT, 'src/main.ts')],
+    args: [...(CFG.appHeapFlags ? HEAP_FLAGS : []), ...APP_NODE_FLAGS, ...entryArgs],
     env: {
       DATABASE_URL: dbUrl,
       JWT_SECRET: secret,
@@ -348,6 +359,9 @@ async function main(): Promise<void> {
       ` placement: ${CFG.serverCpus ? `servers on cpu ${CFG.serverCpus}` : 'servers unpinned'}, ${CFG.loadCpus ? `load generator on cpu ${CFG.loadCpus}` : 'load generator unpinned'}, postgres unpinned`,
   );
 
+  // Built before any start is timed (scripts/start.mjs would build a stale bundle inside the first one).
+  ensureBundle(ROOT);
+
   // The app first: it provisions the schemas, roles and tables the bare server reads. Then one server at a time.
   say('starting the app');
   const app = await startApp(`app@${CFG.logLevel}`, dbUrl, CFG.logLevel);
@@ -378,7 +392,7 @@ async function main(): Promise<void> {
       adminToken,
       customerToken: (subject) => signToken(secret, subject, []),
       secret,
-      startApp: (label, nodeArgs, extraEnv, pollMs) => startApp(`${label}@${CFG.logLevel}`, dbUrl, CFG.logLevel, 'all', { nodeArgs, env: extraEnv, ...(pollMs ? { pollMs } : {}) }),
+      startApp: (label, nodeArgs, extraEnv, pollMs, entry) => startApp(`${label}@${CFG.logLevel}`, dbUrl, CFG.logLevel, 'all', { nodeArgs, env: extraEnv, ...(pollMs ? { pollMs } : {}), ...(entry ? { entry } : {}) }),
       startBare: (label, nodeArgs, extraEnv) => startBare(label, dbUrl, extraEnv, nodeArgs),
     });
   }

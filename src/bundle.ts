@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import type { Migration } from 'kysely/migration';
 import { bundledMigrations } from '#platform/db/migrate.ts';
 import { startTelemetryFromEnv } from '#platform/telemetry/start-from-env.ts';
-import type { BuildInfo, Runtime } from './cli/runtime.ts';
+import type { Runtime } from './cli/runtime.ts';
+import { sourceRuntime } from './cli/source-runtime.ts';
 
 /** What scripts/build-app.ts puts into the bundle `npm start` runs (dist/app/seams.cjs) besides the code. */
 export interface BundleContents {
-  readonly buildInfo: BuildInfo;
   /** Every module's migrations, by module and name. */
   readonly migrations: Readonly<Record<string, Readonly<Record<string, Migration>>>>;
 }
@@ -25,8 +25,10 @@ export function runBundle(contents: BundleContents): void {
   const projectRoot = path.resolve(path.dirname(bundleFile), '..', '..');
   const require = createRequire(bundleFile);
   const runtime: Runtime = {
-    program: 'npm start --',
-    buildInfo: () => contents.buildInfo,
+    // The version and commit of the checkout, read when asked, as from the sources: the bundle is only a faster way to
+    // run them, and a commit changes no file, so the commit the bundle was built at can be an older one. (dist/app/ is
+    // as deep in the project as src/cli/, so the source runtime finds the project's package.json from the bundle.)
+    ...sourceRuntime,
     migrations: bundledMigrations(contents.migrations),
     // The installed packages' folders: in a bundle, @fastify/swagger-ui's own `__dirname` is dist/app, and so would be
     // the console's default folder.

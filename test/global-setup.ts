@@ -12,6 +12,7 @@ import { prepareModuleDatabases } from '#platform/db/module-databases.ts';
 import { DatabaseAvailability } from '#platform/db/database-availability.ts';
 import type { TemplateDatabase } from '#platform/testing/test-database.ts';
 import { dropStaleTestDatabases, dropTestDatabase, testDatabaseName } from './support/test-database.ts';
+import { ensureBundle } from '../scripts/app-bundle-freshness.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -31,6 +32,8 @@ declare module 'vitest' {
  * (CREATE DATABASE … TEMPLATE) for each app of every module instead of migrating a new database each time.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The bundle npm start runs (scripts/start.mjs), built once here if stale rather than by each process test at once.
+  ensureBundle(path.resolve(import.meta.dirname, '..'));
   const logger = createLogger('warn');
   let embedded: EmbeddedPostgres | undefined;
   let serverUrl = process.env.DATABASE_URL;

@@ -6,7 +6,7 @@ import { HEAP_FLAGS } from './heap-flags.ts';
 describe('heap flags', () => {
   it('npm start passes the same flags to node as the binary gets', () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.start).toContain(`node ${HEAP_FLAGS.join(' ')} --import ./src/telemetry.ts src/main.ts`);
+    expect(pkg.scripts.start).toContain(`node ${HEAP_FLAGS.join(' ')} scripts/start.mjs`);
   });
 
   it('when node runs with them, caps the old generation at 1 GB and the young one at 2 x 16 MB', () => {
