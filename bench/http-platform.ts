@@ -46,8 +46,11 @@ const CFG = {
   entries: env('APP_ENTRIES', '').split(',').filter(Boolean) as AppEntry[],
 };
 
-/** What an app started as npm start runs: the bundle (scripts/start.mjs) or the sources (src/main.ts). */
-export type AppEntry = 'bundle' | 'source';
+/**
+ * What an app started as npm start runs: the bundle (scripts/start.mjs) or the sources (src/main.ts); after a `+`,
+ * other heap flags than npm start's (bench/http.ts, APP_ENTRIES).
+ */
+export type AppEntry = 'bundle' | 'source' | `${'bundle' | 'source'}+${string}`;
 
 export interface PlatformOptions {
   readonly root: string;
@@ -73,7 +76,7 @@ export interface PlatformResult {
   readonly memory: { readyMb: number; afterReadsMb: number; mixed: Array<{ atSecs: number; rssMb: number }> };
   readonly startMs: number[];
   /** With APP_ENTRIES: the start and memory figures of each entry (the fields above are the first entry's). */
-  readonly byEntry: Record<string, { startMs: number[]; cpuMs: number[]; readyMb: number; afterReadsMb: number; load1: number[] }>;
+  readonly byEntry: Record<string, { startMs: number[]; cpuMs: number[]; readyMb: number; afterReadsMb: number; load1: number[]; usPerRead: number; rps: number }>;
 }
 
 const rssMb = (pid: number): number => {
@@ -116,7 +119,13 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
   const servers: ChildServer[] = [receiver];
   const result: PlatformResult = { windows: {}, ratios: {}, memory: { readyMb: NaN, afterReadsMb: NaN, mixed: [] }, startMs: [], byEntry: {} };
   const entries: Array<AppEntry | undefined> = CFG.entries.length > 0 ? CFG.entries : [undefined];
-  for (const entry of CFG.entries) result.byEntry[entry] = { startMs: [], cpuMs: [], readyMb: NaN, afterReadsMb: NaN, load1: [] };
+  for (const entry of CFG.entries) result.byEntry[entry] = { startMs: [], cpuMs: [], readyMb: NaN, afterReadsMb: NaN, load1: [], usPerRead: NaN, rps: NaN };
+  /** The 60 s of reads of the memory phase, with the app's CPU per read (the heap flags' cost shows there). */
+  const memoryReads = async (app: ChildServer, readPath: string, entry: AppEntry | undefined): Promise<void> => {
+    const cpuBefore = cpuMs(app.pid) ?? NaN;
+    const reads = await load({ url: app.url + readPath, connections: options.connections, duration: CFG.memorySecs });
+    if (entry) Object.assign(result.byEntry[entry]!, { usPerRead: (((cpuMs(app.pid) ?? NaN) - cpuBefore) * 1000) / (reads.ok + reads.failed), rps: reads.rps });
+  };
   try {
     // ---- start: warm starts of the app alone, before anything else runs (the database is migrated already).
     for (let run = 0; run < CFG.startRuns; run++) {
@@ -214,7 +223,7 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
       servers.push(other);
       await sleep(1000);
       result.byEntry[entry!]!.readyMb = rssMb(other.pid);
-      await load({ url: other.url + readPath, connections: options.connections, duration: CFG.memorySecs });
+      await memoryReads(other, readPath, entry);
       result.byEntry[entry!]!.afterReadsMb = rssMb(other.pid);
       say(`memory (${entry}): RSS ${f1(result.byEntry[entry!]!.readyMb)} MB when ready, ${f1(result.byEntry[entry!]!.afterReadsMb)} MB after ${CFG.memorySecs} s of reads, load ${f2(os.loadavg()[0]!)}`);
       await other.stop();
@@ -224,7 +233,7 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
     await sleep(1000);
     result.memory.readyMb = rssMb(app.pid);
     say(`memory: RSS ${f1(result.memory.readyMb)} MB when ready; ${CFG.memorySecs} s of reads`);
-    await load({ url: app.url + readPath, connections: options.connections, duration: CFG.memorySecs });
+    await memoryReads(app, readPath, entries[0]);
     result.memory.afterReadsMb = rssMb(app.pid);
     if (entries[0]) Object.assign(result.byEntry[entries[0]]!, { readyMb: result.memory.readyMb, afterReadsMb: result.memory.afterReadsMb });
     say(`memory: RSS ${f1(result.memory.afterReadsMb)} MB after ${CFG.memorySecs} s of reads; ${CFG.mixedSecs} s of reads and ${CFG.mixedOrderRate} orders/s`);
@@ -312,8 +321,8 @@ function printMemoryAndStart(result: PlatformResult): void {
   if (Object.keys(result.byEntry).length > 0) {
     console.log(`\nBy entry (APP_ENTRIES), in one run:`);
     console.log(table(
-      ['entry', 'start ms (median)', 'starts', 'start CPU ms (median)', 'load', 'RSS ready MB', `RSS after ${CFG.memorySecs} s MB`],
-      Object.entries(result.byEntry).map(([entry, e]) => [entry, f0(median(e.startMs)), e.startMs.map(f0).join(', '), f0(median(e.cpuMs)), e.load1.map(f2).join(' '), f1(e.readyMb), f1(e.afterReadsMb)]),
+      ['entry', 'start ms (median)', 'starts', 'start CPU ms (median)', 'load', 'RSS ready MB', `RSS after ${CFG.memorySecs} s MB`, 'reads/s', 'CPU us/read'],
+      Object.entries(result.byEntry).map(([entry, e]) => [entry, f0(median(e.startMs)), e.startMs.map(f0).join(', '), f0(median(e.cpuMs)), e.load1.map(f2).join(' '), f1(e.readyMb), f1(e.afterReadsMb), f0(e.rps), f0(e.usPerRead)]),
     ));
   }
 }

@@ -58,7 +58,9 @@
 //      APP_ENTRY (bundle: an app started "as npm start runs it" runs scripts/start.mjs, the bundle dist/app/seams.cjs,
 //                built first if stale; source: node --import src/telemetry.ts src/main.ts, as npm start ran it before.
 //                Apps started without the --import, e.g. TRACING_OFF=no-import, always run the sources)
-//      APP_ENTRIES (the start and memory phases only: e.g. bundle,source alternates both in one run; see http-platform.ts)
+//      APP_ENTRIES (the start and memory phases only: e.g. bundle,source alternates both in one run; see http-platform.ts;
+//                  an entry's heap flags can differ: bundle+v8heap runs it with none, bundle+semi=8 with an 8 MB semi-space,
+//                  +old=<MB> another old-space cap, +size with --optimize-for-size; e.g. bundle+semi=8+size)
 //      APP_NODE_FLAGS / BARE_NODE_FLAGS (extra node flags, e.g. --cpu-prof --cpu-prof-dir=.data/bench-http-logs/prof)
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -289,12 +291,26 @@ async function startApp(
   // `--import src/telemetry.ts src/main.ts` is how npm start ran the sources; npm start now runs the bundle.
   const nodeArgs = extra.nodeArgs ?? [];
   const telemetryAt = nodeArgs.findIndex((arg, index) => arg === '--import' && nodeArgs[index + 1]?.endsWith('src/telemetry.ts'));
-  const bundle = (extra.entry ?? CFG.appEntry) === 'bundle' && telemetryAt >= 0;
+  // An entry may change npm start's heap flags after each +: `v8heap` (none, V8's defaults), `semi=<MB>` (another
+  // semi-space), `old=<MB>` (another old-space cap), `size` (V8's --optimize-for-size).
+  const [entry, ...tweaks] = (extra.entry ?? CFG.appEntry).split('+');
+  const tweak = (prefix: string) => tweaks.find((t) => t.startsWith(prefix))?.slice(prefix.length);
+  const heapFlags = [
+    ...(!CFG.appHeapFlags || tweaks.includes('v8heap')
+      ? []
+      : HEAP_FLAGS.map((flag) => {
+          const [name] = flag.split('=');
+          const value = name === '--max-semi-space-size' ? tweak('semi=') : tweak('old=');
+          return value ? `${name}=${value}` : flag;
+        })),
+    ...(tweaks.includes('size') ? ['--optimize-for-size'] : []),
+  ];
+  const bundle = entry === 'bundle' && telemetryAt >= 0;
   const entryArgs = bundle ? [...nodeArgs.slice(0, telemetryAt), ...nodeArgs.slice(telemetryAt + 2), path.join(ROOT, 'scripts/start.mjs')] : [...nodeArgs, path.join(ROOT, 'src/main.ts')];
   return startChild({
     name: label,
     // The heap flags `npm start` passes (APP_HEAP_FLAGS=0 leaves them out, to measure what they cost).
-    args: [...(CFG.appHeapFlags ? HEAP_FLAGS : []), ...APP_NODE_FLAGS, ...entryArgs],
+    args: [...heapFlags, ...APP_NODE_FLAGS, ...entryArgs],
     env: {
       DATABASE_URL: dbUrl,
       JWT_SECRET: secret,

@@ -3,4 +3,4 @@ export declare const APP_BUNDLE: string;
 export declare const STAMP_FILE: string;
 export declare function bundleFingerprint(root: string): string;
 export declare function staleness(root: string): string | undefined;
-export declare function ensureBundle(root: string, build?: readonly string[]): string;
+export declare function ensureBundle(root: string, build?: readonly string[]): string | undefined;

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /** The bundle and its stamp, relative to the project. */
@@ -49,13 +50,28 @@ export function staleness(root) {
   return undefined;
 }
 
+/** Whether the bundler is installed: not after an install without dev dependencies (`npm ci --omit=dev`). */
+function canBuild(root) {
+  try {
+    createRequire(path.join(root, 'package.json')).resolve('esbuild');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The bundle's path, after building it (`node scripts/build-app.ts`, or `build`) when it is missing or stale. The
  * build's output goes to stderr: stdout is the app's JSON log lines. Throws an Error whose message says plainly what
- * failed when the build does.
+ * failed when the build does. Undefined when it would have to be built and esbuild (a dev dependency) is not
+ * installed: then the caller runs the sources, as npm start did before it ran a bundle.
  */
 export function ensureBundle(root, build = [process.execPath, 'scripts/build-app.ts']) {
   const reason = staleness(root);
+  if (reason && !canBuild(root)) {
+    process.stderr.write(`npm start: running the sources, not ${APP_BUNDLE} (${reason}, and esbuild, a dev dependency, is not installed to build it).\n`);
+    return undefined;
+  }
   if (reason) {
     process.stderr.write(`npm start: building ${APP_BUNDLE} (${reason}).\n`);
     const result = spawnSync(build[0], build.slice(1), { cwd: root, stdio: ['ignore', 2, 2] });

@@ -17,4 +17,11 @@ try {
 }
 // The same cache folder as the tests' (test/support/compile-cache.ts), unless NODE_COMPILE_CACHE names another.
 enableCompileCache(process.env.NODE_COMPILE_CACHE ?? path.join(root, 'node_modules/.cache/node-compile-cache'));
-createRequire(import.meta.url)(bundle);
+if (bundle) {
+  createRequire(import.meta.url)(bundle);
+} else {
+  // No bundler installed: the sources, as `node --import ./src/telemetry.ts src/main.ts` runs them (telemetry.ts's
+  // loader hook applies to the modules imported after it).
+  await import('../src/telemetry.ts');
+  await import('../src/main.ts');
+}

@@ -8,8 +8,9 @@ import { HEAP_FLAGS } from '../../src/cli/heap-flags.ts';
 /**
  * `npm start` runs dist/app/seams.cjs through scripts/start.mjs, which builds it first when it is missing or older
  * than the sources. The launcher runs here for real, in a small project of its own: its two files copied, a
- * scripts/build-app.ts that writes a one-line bundle (and counts its builds), and a source file to change. The last
- * test runs the real launcher on this project, which builds the real bundle if needed.
+ * scripts/build-app.ts that writes a one-line bundle (and counts its builds), sources to change, and an empty
+ * `esbuild` package in node_modules, which is how the launcher tells that the bundler is installed. The last test runs
+ * the real launcher on this project, which builds the real bundle if needed.
  */
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -50,8 +51,12 @@ beforeEach(async () => {
   await mkdir(path.join(project, 'src'));
   for (const file of ['start.mjs', 'app-bundle-freshness.mjs']) await copyFile(path.join(root, 'scripts', file), path.join(project, 'scripts', file));
   await writeFile(path.join(project, 'scripts/build-app.ts'), buildScript(false));
-  await writeFile(path.join(project, 'src/main.ts'), 'export const answer = 42;\n');
+  await writeFile(path.join(project, 'src/main.ts'), 'console.log(JSON.stringify({ ran: "sources", args: process.argv.slice(2), telemetry: globalThis.telemetryFirst }));\n');
+  await writeFile(path.join(project, 'src/telemetry.ts'), 'globalThis.telemetryFirst = true;\n');
   await writeFile(path.join(project, 'package.json'), '{ "type": "module" }\n');
+  await mkdir(path.join(project, 'node_modules/esbuild'), { recursive: true });
+  await writeFile(path.join(project, 'node_modules/esbuild/package.json'), '{ "name": "esbuild", "main": "index.js" }\n');
+  await writeFile(path.join(project, 'node_modules/esbuild/index.js'), '\n');
 });
 
 afterEach(async () => {
@@ -111,6 +116,15 @@ describe('npm start on a bundle (scripts/start.mjs)', { timeout: 120_000 }, () =
     const failed = await start();
     expect(failed.code).toBe(70);
     expect(failed.stderr).toContain('npm start: could not build dist/app/seams.cjs (scripts/build-app.ts): dist/app/seams.cjs is missing.');
+  });
+
+  it('runs the sources, saying so, when the bundle is stale and esbuild is not installed (npm ci --omit=dev)', async () => {
+    await rm(path.join(project, 'node_modules'), { recursive: true });
+    const result = await start('serve');
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ ran: 'sources', args: ['serve'], telemetry: true });
+    expect(result.stderr).toContain('npm start: running the sources, not dist/app/seams.cjs (dist/app/seams.cjs is missing, and esbuild, a dev dependency, is not installed to build it).');
+    expect(await builds()).toBe(0);
   });
 
   it("this project's own bundle runs as npm start runs it (built first if stale)", async () => {
