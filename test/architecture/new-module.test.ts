@@ -169,17 +169,26 @@ it('creates a module that, once listed in src/modules.ts and the printed generat
   expect(created.stdout).toContain('npm run check');
   expect(created.stdout).toContain('npm test -- modules/loyalty-points');
 
-  for (const step of checkSteps(copy)) {
-    const checked = await run('sh', ['-c', step], { cwd: copy, env: { ...process.env, PATH: `${path.join(copy, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}` }, timeoutMs: 600_000 });
-    expect(checked.code, `${step} (a step of npm run check) in the copy\n${output(checked)}`).toBe(0);
-  }
-
+  // The copy's tests run beside the steps of npm run check, which only read the copy: most of the tests' time is
+  // waiting (a vitest start, a database made and migrated), most of the steps' is the typecheck's CPU. Side by side,
+  // this test took 29 s instead of 36 s alone (load 3.5), for the same CPU.
   // Its own tests, and the cross-module permission test (which now covers it too), on a fresh database of the copy's
   // own run, on the server this run uses.
-  const tests = await npm(['test', '--', '--reporter=verbose', '--no-file-parallelism', 'modules/loyalty-points', 'test/architecture/cross-module-access.test.ts'], {
+  const steps = checkSteps(copy);
+  const testing = npm(['test', '--', '--reporter=verbose', '--no-file-parallelism', 'modules/loyalty-points', 'test/architecture/cross-module-access.test.ts'], {
     ...process.env,
     DATABASE_URL: inject('serverUrl'),
   });
+  try {
+    for (const step of steps) {
+      const checked = await run('sh', ['-c', step], { cwd: copy, env: { ...process.env, PATH: `${path.join(copy, 'node_modules/.bin')}${path.delimiter}${process.env.PATH ?? ''}` }, timeoutMs: 600_000 });
+      expect(checked.code, `${step} (a step of npm run check) in the copy\n${output(checked)}`).toBe(0);
+    }
+  } finally {
+    await testing; // the copy is removed after this test: its tests must have ended by then
+  }
+
+  const tests = await testing;
   expect(tests.code, `npm test in the copy\n${output(tests)}`).toBe(0);
   expect(tests.stdout).toMatch(/modules\/loyalty-points\/http\/examples-routes\.test\.ts/);
   expect(tests.stdout).toMatch(/module "loyalty-points"/);
