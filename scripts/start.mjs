@@ -18,7 +18,9 @@ try {
 // The same cache folder as the tests' (test/support/compile-cache.ts), unless NODE_COMPILE_CACHE names another.
 enableCompileCache(process.env.NODE_COMPILE_CACHE ?? path.join(root, 'node_modules/.cache/node-compile-cache'));
 if (bundle) {
-  createRequire(import.meta.url)(bundle);
+  // A CommonJS file (the form the single binary needs too), so required rather than imported.
+  const require = createRequire(import.meta.url);
+  require(bundle);
 } else {
   // No bundler installed: the sources, as `node --import ./src/telemetry.ts src/main.ts` runs them (telemetry.ts's
   // loader hook applies to the modules imported after it).
