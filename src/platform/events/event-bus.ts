@@ -299,6 +299,9 @@ class WorkerScheduler {
   #failures = 0;
   #stopped = false;
   readonly #changed: () => void;
+  readonly #reading = (): void => {
+    this.#again = false;
+  };
 
   constructor(producer: string, worker: BatchRunner, options: EventBusOptions, changed: () => void) {
     this.producer = producer;
@@ -332,7 +335,9 @@ class WorkerScheduler {
       this.#again = false;
       try {
         const started = performance.now();
-        const outcome = await this.#worker.runBatch();
+        // A wake-up before the batch's read is covered by it: its commit came before the read's snapshot. Only one
+        // after that calls for another batch; counting all of them made a third of the batches under load read nothing.
+        const outcome = await this.#worker.runBatch(this.#reading);
         const took = performance.now() - started;
         this.#failures = 0;
         if (outcome.changed) this.#changed();

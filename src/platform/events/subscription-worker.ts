@@ -162,18 +162,22 @@ export class SubscriptionWorker {
               on conflict (subscription, partition) do nothing`.execute(this.#o.db);
   }
 
-  /** Runs one batch. The optimistic pass runs handlers back to back; only if one throws is the batch redone safely. */
-  async runBatch(): Promise<BatchOutcome> {
+  /**
+   * Runs one batch. The optimistic pass runs handlers back to back; only if one throws is the batch redone safely.
+   * `reading` is called just before the statement that reads the log is sent: whatever committed before that call is
+   * in what the batch reads (the event bus uses it to tell the wake-ups the batch covers from those it does not).
+   */
+  async runBatch(reading?: () => void): Promise<BatchOutcome> {
     let committed: CommitCallbacks = [];
     let outcome: BatchOutcome;
     try {
-      outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, false, committed));
+      outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, false, committed, reading));
     } catch (error) {
       if (!(error instanceof OptimisticBatchFailed)) throw error;
       for (let conflicts = 0; ; conflicts++) {
         committed = [];
         try {
-          outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, true, committed));
+          outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, true, committed, reading));
           break;
         } catch (retry) {
           if (!(retry instanceof TransientConflict) || conflicts >= MAX_CONFLICT_RETRIES) throw retry;
@@ -192,7 +196,7 @@ export class SubscriptionWorker {
     return outcome;
   }
 
-  async #batch(trx: Transaction<unknown>, safe: boolean, committed: CommitCallbacks): Promise<BatchOutcome> {
+  async #batch(trx: Transaction<unknown>, safe: boolean, committed: CommitCallbacks, reading: (() => void) | undefined): Promise<BatchOutcome> {
     const o = this.#o;
     const lock = await runPrepared(trx, sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${this.#lockName}), ${o.partition}) as ok`);
     if (!lock.rows[0]?.ok) return { busy: true, full: false, hiddenBehindOpenTransaction: false, nextRetryInMs: undefined };
@@ -200,6 +204,7 @@ export class SubscriptionWorker {
     // One round trip for the cursor, the next events and whether anything is parked; the parked state is read again
     // (after retrying what is due) only when there is some, which on a healthy subscription there is not.
     const now = this.#clock.now();
+    reading?.();
     const { cursor, rows, parked, retryDue, claimed } = await this.#read(trx, !safe, now);
     let blocked = new Set<string>();
     if (retryDue) await this.#retryDue(trx, committed, now);
