@@ -348,7 +348,10 @@ class WorkerScheduler {
         if (outcome.hiddenBehindOpenTransaction) {
           this.#hiddenSince ??= Date.now();
           const longHidden = Date.now() - this.#hiddenSince >= HIDDEN_FAST_FOR_MS;
-          this.#after(this.#hiddenDelay);
+          // A wake-up after the read runs the next batch at once, which looks again anyway. Under load a commit lands
+          // during nearly every batch (it is the "hidden" event the closing statement finds): the recheck timer then
+          // ran a batch a millisecond after that one, which found nothing.
+          if (!this.#again) this.#after(this.#hiddenDelay);
           const steady = Date.now() - this.#hiddenSince < HIDDEN_STEADY_FOR_MS;
           if (!steady) this.#hiddenDelay = Math.min(this.#hiddenDelay * 2, longHidden ? this.#o.pollIntervalMs : Math.min(HIDDEN_RECHECK_FAST_MS, this.#o.pollIntervalMs));
         } else {
