@@ -150,15 +150,16 @@ export class NatsRelay {
     // read it. A transaction would hold a transaction id across the publish, and every open one holds back what the
     // subscription workers and relays of this database may read (the visibility rule).
     const crosses = sql`(o.name || '@' || o.version) = any(${this.#crossing}::text[])`;
-    const committedAfterCursor = sql`((select true from seams_outbox l where (l.xid, l.seq) > (c.cursor_xid, c.cursor_seq) order by l.xid, l.seq limit 1) is not null)`;
+    const committedAfterCursor = sql`((select true from seams_outbox l where (l.xid, l.seq) > (rc.cursor_xid, rc.cursor_seq) order by l.xid, l.seq limit 1) is not null)`;
     reading?.();
     const result = (
       await sql<OutboxRow & { cursor_xid: string; cursor_seq: string; hidden: boolean }>`
-        with c as (select cursor_xid, cursor_seq from seams_relay_cursors where relay = ${RELAY})
-        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq,
-               -- Used only when the batch is empty: then every committed row past the cursor is one an open
-               -- transaction still hides, by this statement's own snapshot, and no second statement is needed.
-               ${committedAfterCursor} as hidden, r.* from c left join lateral (
+        with c as (
+          -- hidden is used only when the batch is empty: then every committed row past the cursor is one an open
+          -- transaction still hides, by this statement's own snapshot, and no second statement is needed.
+          select rc.cursor_xid, rc.cursor_seq, ${committedAfterCursor} as hidden from seams_relay_cursors rc where rc.relay = ${RELAY}
+        )
+        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, c.hidden, r.* from c left join lateral (
           select o.xid::text as xid, o.seq::text as seq, o.id, o.name, o.version, o.key, o.occurred_at, o.deliver_at,
                  ${crosses} as crosses,
                  case when ${crosses} then o.payload::text end as payload,

@@ -205,7 +205,10 @@ export class SubscriptionWorker {
     // (after retrying what is due) only when there is some, which on a healthy subscription there is not.
     const now = this.#clock.now();
     reading?.();
-    const { cursor, rows, parked, retryDue, claimed } = await this.#read(trx, !safe, now);
+    const { cursor, rows, parked, retryDue, later, claimed } = await this.#read(trx, !safe, now);
+    // Nothing to read and nothing parked (a wake-up or recheck that came too early, common under load): the read
+    // already said whether events wait behind an open transaction, and with nothing parked there is no retry to time.
+    if (rows.length === 0 && !parked) return { busy: false, full: false, events: 0, hiddenBehindOpenTransaction: later, nextRetryInMs: undefined, changed: false };
     let blocked = new Set<string>();
     if (retryDue) await this.#retryDue(trx, committed, now);
     if (parked) blocked = await this.#blockedKeys(trx);
@@ -304,18 +307,23 @@ export class SubscriptionWorker {
     trx: Transaction<unknown>,
     claim: boolean,
     now: Date,
-  ): Promise<{ cursor: { xid: string; seq: string }; rows: OutboxRow[]; parked: boolean; retryDue: boolean; claimed: Set<string> | undefined }> {
+  ): Promise<{ cursor: { xid: string; seq: string }; rows: OutboxRow[]; parked: boolean; retryDue: boolean; later: boolean; claimed: Set<string> | undefined }> {
     const o = this.#o;
     const result = (
       await runPrepared(
         trx,
-        sql<OutboxRow & { cursor_xid: string; cursor_seq: string; parked: boolean; retry_due: boolean; first_time: boolean | null }>`
+        sql<OutboxRow & { cursor_xid: string; cursor_seq: string; parked: boolean; retry_due: boolean; later: boolean; first_time: boolean | null }>`
         with c as (
           select cursor_xid, cursor_seq from seams_subscription_cursors where subscription = ${o.subscription} and partition = ${o.partition}
         ), state as (
           select exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}) as parked,
                  exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}
-                         and ${dueParked(now)}) as retry_due
+                         and ${dueParked(now)}) as retry_due,
+                 -- Whether any committed row is past the cursor, by this statement's snapshot: when the read finds
+                 -- none below the horizon, those are the ones an open transaction hides (see #batch's short way out).
+                 -- Correlated to the cursor, so that the planner starts the index scan there (see later-events.ts).
+                 (select ((select true from ${sql.raw(this.#log)} l where (l.xid, l.seq) > (c.cursor_xid, c.cursor_seq)
+                   order by l.xid, l.seq limit 1) is not null) from c) as later
         ), r as materialized (
           select l.* from c cross join lateral (
             select o.xid, o.seq, o.id, o.version, o.key, o.occurred_at,
@@ -336,7 +344,7 @@ export class SubscriptionWorker {
           on conflict do nothing
           returning event_id
         )
-        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, state.parked, state.retry_due,
+        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, state.parked, state.retry_due, state.later,
                r.xid::text as xid, r.seq::text as seq, r.id, r.version, r.key, r.occurred_at, r.trace, r.matches, r.due, r.payload,
                r.id in (select event_id from claimed) as first_time
         from c cross join state left join r on true
@@ -354,6 +362,7 @@ export class SubscriptionWorker {
       rows,
       parked: head.parked,
       retryDue: head.retry_due,
+      later: head.later,
       claimed: claim && !head.parked ? new Set(rows.filter((row) => row.first_time).map((row) => row.id)) : undefined,
     };
   }
