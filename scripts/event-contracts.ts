@@ -114,41 +114,60 @@ export function describe(finding: Finding, mode: 'write' | 'check'): string {
   ].join('\n');
 }
 
-async function main(): Promise<number> {
-  const mode = parseMode('node scripts/event-contracts.ts --write | --check');
-  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-  const events = declaredVersions(modules);
+/** What one run printed and how it ended; `main` writes it out. */
+export interface ContractsRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * One run on the project in `root`, whose modules are `list`: what --write or --check does, returned instead of
+ * printed, so that the tests can run it in-process on a copy of the project (importing the copy's script, whose `list`
+ * is then the copy's modules) instead of starting node for each case.
+ */
+export async function eventContracts(root: string, mode: 'write' | 'check', list: readonly AnyModule[] = modules): Promise<ContractsRun> {
+  const events = declaredVersions(list);
   const findings = compareWithSnapshots(root, events);
   const breaking = findings.filter((finding) => breakingOf(finding).length > 0);
 
   if (mode === 'write') {
     if (breaking.length > 0) {
-      process.stderr.write(`${breaking.map((finding) => describe(finding, 'check')).join('\n\n')}\n\n`);
-      process.stderr.write(`${TOOL}: NOT writing any snapshot: ${breaking.length === 1 ? 'a frozen version has' : `${breaking.length} frozen versions have`} breaking changes (above).\n`);
-      return EXIT_OUT_OF_DATE;
+      const stderr =
+        `${breaking.map((finding) => describe(finding, 'check')).join('\n\n')}\n\n` +
+        `${TOOL}: NOT writing any snapshot: ${breaking.length === 1 ? 'a frozen version has' : `${breaking.length} frozen versions have`} breaking changes (above).\n`;
+      return { code: EXIT_OUT_OF_DATE, stdout: '', stderr };
     }
     const files: GeneratedFile[] = findings.map((finding) =>
       finding.kind === 'retired' ? { path: finding.file, content: null } : { path: snapshotPath(finding.event.name, finding.event.version), content: snapshotOf(finding.event) },
     );
     await writeFiles(root, files);
-    for (const finding of findings) process.stdout.write(`${describe(finding, 'write')}\n`);
-    process.stdout.write(`${TOOL}: ${findings.length === 0 ? 'every snapshot was up to date' : `${findings.length} snapshot(s) written or removed`}; ${events.length} event versions in ${SNAPSHOT_DIR}/\n`);
-    return 0;
+    const stdout =
+      findings.map((finding) => `${describe(finding, 'write')}\n`).join('') +
+      `${TOOL}: ${findings.length === 0 ? 'every snapshot was up to date' : `${findings.length} snapshot(s) written or removed`}; ${events.length} event versions in ${SNAPSHOT_DIR}/\n`;
+    return { code: 0, stdout, stderr: '' };
   }
 
-  const versionProblems = subscriptionVersionProblems(modules);
-  const handlerProblems = await handlerConventionProblems(root, modules);
+  const versionProblems = subscriptionVersionProblems(list);
+  const handlerProblems = await handlerConventionProblems(root, list);
   const messages = [
     ...findings.map((finding) => describe(finding, 'check')),
     ...versionProblems.map((problem) => `SUBSCRIBER VERSION ${problem}`),
     ...handlerProblems.map((problem) => `HANDLER ${problem}`),
   ];
   if (messages.length > 0) {
-    process.stderr.write(`${messages.join('\n\n')}\n\n${TOOL} FAILED: the event contracts and their checks disagree with the code (above).\n`);
-    return EXIT_OUT_OF_DATE;
+    return { code: EXIT_OUT_OF_DATE, stdout: '', stderr: `${messages.join('\n\n')}\n\n${TOOL} FAILED: the event contracts and their checks disagree with the code (above).\n` };
   }
-  process.stdout.write(`${TOOL}: ${events.length} event versions match ${SNAPSHOT_DIR}/; every subscriber gets its version; every handler is in its place\n`);
-  return 0;
+  return { code: 0, stdout: `${TOOL}: ${events.length} event versions match ${SNAPSHOT_DIR}/; every subscriber gets its version; every handler is in its place\n`, stderr: '' };
+}
+
+async function main(): Promise<number> {
+  const mode = parseMode('node scripts/event-contracts.ts --write | --check');
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const { code, stdout, stderr } = await eventContracts(root, mode);
+  process.stdout.write(stdout);
+  process.stderr.write(stderr);
+  return code;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await runGenerator(TOOL, main);
