@@ -83,6 +83,8 @@ export class NatsLink {
   readonly #listeners: Array<() => void> = [];
   readonly #waiting: Array<(nc: NatsConnection) => void> = [];
   #nc: NatsConnection | undefined;
+  /** Made once per connection: the relay asked for one per batch, and building it (with its API objects) showed in its profile. */
+  #js: JetStreamClient | undefined;
   #connected = false;
   #retry: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -107,7 +109,9 @@ export class NatsLink {
   }
 
   jetstream(): JetStreamClient | undefined {
-    return this.#nc ? jetstream(this.#nc) : undefined;
+    if (!this.#nc) return undefined;
+    this.#js ??= jetstream(this.#nc);
+    return this.#js;
   }
 
   manager(): Promise<JetStreamManager> {
@@ -145,6 +149,7 @@ export class NatsLink {
         return;
       }
       this.#nc = nc;
+      this.#js = undefined;
       this.#connected = true;
       this.#o.logger.info({ server: nc.getServer() }, 'connected to NATS');
       void this.#watch(nc);

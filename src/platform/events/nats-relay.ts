@@ -44,7 +44,9 @@ interface OutboxRow {
   key: string | null;
   /** The payload as the outbox stores it (JSON text): it goes into the message as it is. */
   payload: string | null;
-  trace: Record<string, string> | null;
+  /** The publisher's trace context as stored with the event, taken out of its JSON by the read. */
+  traceparent: string | null;
+  tracestate: string | null;
   occurred_at: Date;
   /** When the event is due, if it was published for later (`clock.at`): the subscriber elsewhere waits for it too. */
   deliver_at: Date | null;
@@ -99,6 +101,8 @@ export class NatsRelay {
   readonly #crossing: string[];
   readonly #stream: string;
   readonly #batchSize: number;
+  readonly #partitions: string;
+  readonly #producerJson: string;
   #streamReady = false;
   /** The stream's last sequence as this relay last saw it; undefined when it has to ask. */
   #lastSeq: number | undefined;
@@ -112,6 +116,8 @@ export class NatsRelay {
     this.#crossing = [...options.events];
     this.#stream = streamName(options.producer);
     this.#batchSize = options.batchSize * RELAY_BATCH_FACTOR;
+    this.#partitions = String(options.partitions);
+    this.#producerJson = JSON.stringify(options.producer);
     // A reconnect may be to a server that lost its streams; check again before the next publish.
     options.link.onConnected(() => {
       this.#streamReady = false;
@@ -134,7 +140,8 @@ export class NatsRelay {
     await sql`insert into seams_relay_cursors (relay) values (${RELAY}) on conflict do nothing`.execute(this.#o.db);
   }
 
-  async runBatch(): Promise<BatchOutcome> {
+  /** `reading`: as in SubscriptionWorker.runBatch, called just before the outbox is read. */
+  async runBatch(reading?: () => void): Promise<BatchOutcome> {
     const o = this.#o;
     if (!o.link.connected) return this.#retryLater();
     if (!(await o.leases.acquire(this.#lockName))) return { busy: true, full: false, hiddenBehindOpenTransaction: false, nextRetryInMs: undefined };
@@ -143,14 +150,21 @@ export class NatsRelay {
     // read it. A transaction would hold a transaction id across the publish, and every open one holds back what the
     // subscription workers and relays of this database may read (the visibility rule).
     const crosses = sql`(o.name || '@' || o.version) = any(${this.#crossing}::text[])`;
+    const committedAfterCursor = sql`((select true from seams_outbox l where (l.xid, l.seq) > (rc.cursor_xid, rc.cursor_seq) order by l.xid, l.seq limit 1) is not null)`;
+    reading?.();
     const result = (
-      await sql<OutboxRow & { cursor_xid: string; cursor_seq: string }>`
-        with c as (select cursor_xid, cursor_seq from seams_relay_cursors where relay = ${RELAY})
-        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, r.* from c left join lateral (
+      await sql<OutboxRow & { cursor_xid: string; cursor_seq: string; hidden: boolean }>`
+        with c as (
+          -- hidden is used only when the batch is empty: then every committed row past the cursor is one an open
+          -- transaction still hides, by this statement's own snapshot, and no second statement is needed.
+          select rc.cursor_xid, rc.cursor_seq, ${committedAfterCursor} as hidden from seams_relay_cursors rc where rc.relay = ${RELAY}
+        )
+        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, c.hidden, r.* from c left join lateral (
           select o.xid::text as xid, o.seq::text as seq, o.id, o.name, o.version, o.key, o.occurred_at, o.deliver_at,
                  ${crosses} as crosses,
                  case when ${crosses} then o.payload::text end as payload,
-                 case when ${crosses} then o.trace end as trace,
+                 case when ${crosses} then o.trace->>'traceparent' end as traceparent,
+                 case when ${crosses} then o.trace->>'tracestate' end as tracestate,
                  ${partitionOf('o', o.partitions)} as partition
           from seams_outbox o
           where (o.xid, o.seq) > (c.cursor_xid, c.cursor_seq) and o.xid < pg_snapshot_xmin(pg_current_snapshot())
@@ -165,6 +179,12 @@ export class NatsRelay {
     const cursor = { xid: head.cursor_xid, seq: head.cursor_seq };
     // With no events, the left join gives one row of nulls beside the cursor.
     const rows = head.id === null ? [] : result;
+    // Nothing to relay (the usual case of a wake-up while the last batch ran): the read said all there is to say.
+    if (rows.length === 0) {
+      if (this.#failures > 0) o.logger.info('relaying events to NATS again');
+      this.#failures = 0;
+      return { busy: false, full: false, hiddenBehindOpenTransaction: head.hidden, nextRetryInMs: undefined };
+    }
 
     let sent: OutboxRow | undefined;
     let failed: unknown;
@@ -285,19 +305,17 @@ export class NatsRelay {
 
   #headers(row: OutboxRow): MsgHdrs {
     const h = headers();
-    h.set(PARTITIONS_HEADER, String(this.#o.partitions));
+    h.set(PARTITIONS_HEADER, this.#partitions);
     // The publisher's trace context as stored with the event: the handler in the other process joins that trace.
-    for (const field of ['traceparent', 'tracestate'] as const) {
-      const value = row.trace?.[field];
-      if (typeof value === 'string' && value !== '') h.set(field, value);
-    }
+    if (row.traceparent) h.set('traceparent', row.traceparent);
+    if (row.tracestate) h.set('tracestate', row.tracestate);
     return h;
   }
 
   /** A {@link RelayedEvent}, written out by hand around the payload's JSON text so it is not parsed and written again. */
   #body(row: OutboxRow): string {
     return (
-      `{"id":"${row.id}","producer":${JSON.stringify(this.#o.producer)},"name":${JSON.stringify(row.name)},"version":${row.version},` +
+      `{"id":"${row.id}","producer":${this.#producerJson},"name":${JSON.stringify(row.name)},"version":${row.version},` +
       `"key":${JSON.stringify(row.key)},"occurredAt":"${row.occurred_at.toISOString()}",` +
       (row.deliver_at ? `"deliverAt":"${row.deliver_at.toISOString()}",` : '') +
       `"payload":${row.payload ?? 'null'}}`

@@ -162,18 +162,22 @@ export class SubscriptionWorker {
               on conflict (subscription, partition) do nothing`.execute(this.#o.db);
   }
 
-  /** Runs one batch. The optimistic pass runs handlers back to back; only if one throws is the batch redone safely. */
-  async runBatch(): Promise<BatchOutcome> {
+  /**
+   * Runs one batch. The optimistic pass runs handlers back to back; only if one throws is the batch redone safely.
+   * `reading` is called just before the statement that reads the log is sent: whatever committed before that call is
+   * in what the batch reads (the event bus uses it to tell the wake-ups the batch covers from those it does not).
+   */
+  async runBatch(reading?: () => void): Promise<BatchOutcome> {
     let committed: CommitCallbacks = [];
     let outcome: BatchOutcome;
     try {
-      outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, false, committed));
+      outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, false, committed, reading));
     } catch (error) {
       if (!(error instanceof OptimisticBatchFailed)) throw error;
       for (let conflicts = 0; ; conflicts++) {
         committed = [];
         try {
-          outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, true, committed));
+          outcome = await this.#o.db.transaction().execute((trx) => this.#batch(trx, true, committed, reading));
           break;
         } catch (retry) {
           if (!(retry instanceof TransientConflict) || conflicts >= MAX_CONFLICT_RETRIES) throw retry;
@@ -192,7 +196,7 @@ export class SubscriptionWorker {
     return outcome;
   }
 
-  async #batch(trx: Transaction<unknown>, safe: boolean, committed: CommitCallbacks): Promise<BatchOutcome> {
+  async #batch(trx: Transaction<unknown>, safe: boolean, committed: CommitCallbacks, reading: (() => void) | undefined): Promise<BatchOutcome> {
     const o = this.#o;
     const lock = await runPrepared(trx, sql<{ ok: boolean }>`select pg_try_advisory_xact_lock(hashtext(${this.#lockName}), ${o.partition}) as ok`);
     if (!lock.rows[0]?.ok) return { busy: true, full: false, hiddenBehindOpenTransaction: false, nextRetryInMs: undefined };
@@ -200,7 +204,11 @@ export class SubscriptionWorker {
     // One round trip for the cursor, the next events and whether anything is parked; the parked state is read again
     // (after retrying what is due) only when there is some, which on a healthy subscription there is not.
     const now = this.#clock.now();
-    const { cursor, rows, parked, retryDue, claimed } = await this.#read(trx, !safe, now);
+    reading?.();
+    const { cursor, rows, parked, retryDue, later, claimed } = await this.#read(trx, !safe, now);
+    // Nothing to read and nothing parked (a wake-up or recheck that came too early, common under load): the read
+    // already said whether events wait behind an open transaction, and with nothing parked there is no retry to time.
+    if (rows.length === 0 && !parked) return { busy: false, full: false, events: 0, hiddenBehindOpenTransaction: later, nextRetryInMs: undefined, changed: false };
     let blocked = new Set<string>();
     if (retryDue) await this.#retryDue(trx, committed, now);
     if (parked) blocked = await this.#blockedKeys(trx);
@@ -299,18 +307,23 @@ export class SubscriptionWorker {
     trx: Transaction<unknown>,
     claim: boolean,
     now: Date,
-  ): Promise<{ cursor: { xid: string; seq: string }; rows: OutboxRow[]; parked: boolean; retryDue: boolean; claimed: Set<string> | undefined }> {
+  ): Promise<{ cursor: { xid: string; seq: string }; rows: OutboxRow[]; parked: boolean; retryDue: boolean; later: boolean; claimed: Set<string> | undefined }> {
     const o = this.#o;
     const result = (
       await runPrepared(
         trx,
-        sql<OutboxRow & { cursor_xid: string; cursor_seq: string; parked: boolean; retry_due: boolean; first_time: boolean | null }>`
+        sql<OutboxRow & { cursor_xid: string; cursor_seq: string; parked: boolean; retry_due: boolean; later: boolean; first_time: boolean | null }>`
         with c as (
           select cursor_xid, cursor_seq from seams_subscription_cursors where subscription = ${o.subscription} and partition = ${o.partition}
         ), state as (
           select exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}) as parked,
                  exists (select 1 from seams_parked where subscription = ${o.subscription} and partition = ${o.partition}
-                         and ${dueParked(now)}) as retry_due
+                         and ${dueParked(now)}) as retry_due,
+                 -- Whether any committed row is past the cursor, by this statement's snapshot: when the read finds
+                 -- none below the horizon, those are the ones an open transaction hides (see #batch's short way out).
+                 -- Correlated to the cursor, so that the planner starts the index scan there (see later-events.ts).
+                 (select ((select true from ${sql.raw(this.#log)} l where (l.xid, l.seq) > (c.cursor_xid, c.cursor_seq)
+                   order by l.xid, l.seq limit 1) is not null) from c) as later
         ), r as materialized (
           select l.* from c cross join lateral (
             select o.xid, o.seq, o.id, o.version, o.key, o.occurred_at,
@@ -331,7 +344,7 @@ export class SubscriptionWorker {
           on conflict do nothing
           returning event_id
         )
-        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, state.parked, state.retry_due,
+        select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, state.parked, state.retry_due, state.later,
                r.xid::text as xid, r.seq::text as seq, r.id, r.version, r.key, r.occurred_at, r.trace, r.matches, r.due, r.payload,
                r.id in (select event_id from claimed) as first_time
         from c cross join state left join r on true
@@ -349,6 +362,7 @@ export class SubscriptionWorker {
       rows,
       parked: head.parked,
       retryDue: head.retry_due,
+      later: head.later,
       claimed: claim && !head.parked ? new Set(rows.filter((row) => row.first_time).map((row) => row.id)) : undefined,
     };
   }
