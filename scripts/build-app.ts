@@ -15,7 +15,7 @@ import { APP_BUNDLE, bundleFingerprint, STAMP_FILE } from './app-bundle-freshnes
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
 // Taken before the build: a source changed while it runs makes the next start build again.
-const fingerprint = await bundleFingerprint(root);
+const fingerprint = bundleFingerprint(root);
 const outfile = path.join(root, APP_BUNDLE);
 const partial = `${outfile}.${process.pid}.tmp`;
 try {

@@ -10,5 +10,13 @@ import { sql, type RawBuilder } from 'kysely';
  * database's CPU per event. With `order by … limit 1` the planner keeps the primary key's index.
  */
 export function committedAfter(log: string, position: { readonly xid: string; readonly seq: string }): RawBuilder<boolean> {
-  return sql<boolean>`((select true from ${sql.raw(log)} where (xid, seq) > (${position.xid}::xid8, ${position.seq}::bigint) order by xid, seq limit 1) is not null)`;
+  return committedAfterRow(log, sql`(${position.xid}::xid8, ${position.seq}::bigint)`);
+}
+
+/**
+ * {@link committedAfter} with the position as SQL, such as a cursor row's columns `(c.cursor_xid, c.cursor_seq)`: for
+ * a statement that reads the cursor itself. Correlated to it, the index scan starts there as well.
+ */
+export function committedAfterRow(log: string, position: RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`((select true from ${sql.raw(log)} l where (l.xid, l.seq) > ${position} order by l.xid, l.seq limit 1) is not null)`;
 }

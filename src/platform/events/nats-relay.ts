@@ -6,7 +6,7 @@ import type { BatchOutcome } from './subscription-worker.ts';
 import { ensureStream, PARTITIONS_HEADER, streamConfig, streamName, subjectOf, type NatsLink } from './nats-connection.ts';
 import type { EventKey } from './event-topology.ts';
 import { partitionOf } from './partitioning.ts';
-import { committedAfter } from './later-events.ts';
+import { committedAfter, committedAfterRow } from './later-events.ts';
 import { UNFLUSHED_COMMIT, UNFLUSHED_COMMIT_COLUMN } from './unflushed-commit.ts';
 import type { NatsLeases } from './nats-leases.ts';
 
@@ -150,14 +150,13 @@ export class NatsRelay {
     // read it. A transaction would hold a transaction id across the publish, and every open one holds back what the
     // subscription workers and relays of this database may read (the visibility rule).
     const crosses = sql`(o.name || '@' || o.version) = any(${this.#crossing}::text[])`;
-    const committedAfterCursor = sql`((select true from seams_outbox l where (l.xid, l.seq) > (rc.cursor_xid, rc.cursor_seq) order by l.xid, l.seq limit 1) is not null)`;
     reading?.();
     const result = (
       await sql<OutboxRow & { cursor_xid: string; cursor_seq: string; hidden: boolean }>`
         with c as (
           -- hidden is used only when the batch is empty: then every committed row past the cursor is one an open
           -- transaction still hides, by this statement's own snapshot, and no second statement is needed.
-          select rc.cursor_xid, rc.cursor_seq, ${committedAfterCursor} as hidden from seams_relay_cursors rc where rc.relay = ${RELAY}
+          select rc.cursor_xid, rc.cursor_seq, ${committedAfterRow('seams_outbox', sql`(rc.cursor_xid, rc.cursor_seq)`)} as hidden from seams_relay_cursors rc where rc.relay = ${RELAY}
         )
         select c.cursor_xid::text as cursor_xid, c.cursor_seq::text as cursor_seq, c.hidden, r.* from c left join lateral (
           select o.xid::text as xid, o.seq::text as seq, o.id, o.name, o.version, o.key, o.occurred_at, o.deliver_at,
@@ -181,8 +180,7 @@ export class NatsRelay {
     const rows = head.id === null ? [] : result;
     // Nothing to relay (the usual case of a wake-up while the last batch ran): the read said all there is to say.
     if (rows.length === 0) {
-      if (this.#failures > 0) o.logger.info('relaying events to NATS again');
-      this.#failures = 0;
+      this.#sending();
       return { busy: false, full: false, hiddenBehindOpenTransaction: head.hidden, nextRetryInMs: undefined };
     }
 
@@ -233,8 +231,7 @@ export class NatsRelay {
       this.#streamReady = false;
       return this.#retryLater(failed);
     }
-    if (this.#failures > 0) o.logger.info('relaying events to NATS again');
-    this.#failures = 0;
+    this.#sending();
     return { busy: false, full, hiddenBehindOpenTransaction: after.hidden, nextRetryInMs: undefined };
   }
 
@@ -301,6 +298,12 @@ export class NatsRelay {
 
   #subject(row: OutboxRow): string {
     return subjectOf(row.name, row.version, row.partition);
+  }
+
+  /** A batch went through: after failures, says that relaying works again. */
+  #sending(): void {
+    if (this.#failures > 0) this.#o.logger.info('relaying events to NATS again');
+    this.#failures = 0;
   }
 
   #headers(row: OutboxRow): MsgHdrs {

@@ -5,7 +5,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { ident } from '../db/provision.ts';
 import type { EventMetrics } from './event-metrics.ts';
 import { contextFromCarrier, inSpan, SpanKind } from '../telemetry/tracing.ts';
-import { committedAfter } from './later-events.ts';
+import { committedAfter, committedAfterRow } from './later-events.ts';
 import { partitionOf } from './partitioning.ts';
 import { retryDelayMs, type RetryPolicy } from './retry-policy.ts';
 import type { DeliveredEvent, EventHandler } from './subscription.ts';
@@ -321,9 +321,7 @@ export class SubscriptionWorker {
                          and ${dueParked(now)}) as retry_due,
                  -- Whether any committed row is past the cursor, by this statement's snapshot: when the read finds
                  -- none below the horizon, those are the ones an open transaction hides (see #batch's short way out).
-                 -- Correlated to the cursor, so that the planner starts the index scan there (see later-events.ts).
-                 (select ((select true from ${sql.raw(this.#log)} l where (l.xid, l.seq) > (c.cursor_xid, c.cursor_seq)
-                   order by l.xid, l.seq limit 1) is not null) from c) as later
+                 (select ${committedAfterRow(this.#log, sql`(c.cursor_xid, c.cursor_seq)`)} from c) as later
         ), r as materialized (
           select l.* from c cross join lateral (
             select o.xid, o.seq, o.id, o.version, o.key, o.occurred_at,
