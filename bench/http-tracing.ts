@@ -1,6 +1,7 @@
 // The tracing-overhead phase of `npm run bench:http` (also alone: `npm run bench:http:tracing`). How much less does
-// the app serve with tracing on, against the same app with tracing off? Target (issue 5, DESIGN): at most 15 % fewer
-// requests/s. Two workloads, each in its own interleaved pairs:
+// the app serve with tracing on, against the same app with tracing off? Targets (issue 13): a read keeps at least 0.85 of
+// the untraced app's requests/s (at most 15 % fewer), orders lose at most 10 %. Two workloads, each in its own
+// interleaved pairs:
 //
 //   read    GET /catalog/products/:id: the cheapest request there is (one primary-key SELECT, ~100 µs of server CPU),
 //           so the worst case for a cost that is paid per span
@@ -98,6 +99,7 @@ interface Pair {
 
 interface Verdict {
   readonly label: string;
+  readonly target: number;
   readonly overhead: number;
   readonly spread: { min: number; max: number };
   readonly met: boolean;
@@ -117,7 +119,8 @@ export interface TracingResult {
   readonly spans: { received: number; expected: number; checked: boolean; serviceNames: string[]; batches: number; bytes: number; rejected: number };
 }
 
-const TARGET = 0.15;
+/** The most tracing may cost each workload, as a fraction of the untraced app's rate (issue 13). */
+const TARGETS: Record<Workload, number> = { read: 0.15, orders: 0.1 };
 const CLOCK_TICKS = 100;
 const READ_PROBES = 20;
 const ORDER_PROBES = 10;
@@ -362,11 +365,13 @@ export async function tracingPhase(options: TracingOptions): Promise<TracingResu
             (offWindow.result.failed + onWindow.result.failed ? `; FAILED off ${JSON.stringify(offWindow.result.statuses)} on ${JSON.stringify(onWindow.result.statuses)}` : ''),
         );
       }
+      const target = TARGETS[workload];
       const verdict = (label: string, values: number[]): Verdict => ({
         label,
+        target,
         overhead: median(values),
         spread: { min: Math.min(...values), max: Math.max(...values) },
-        met: median(values) <= TARGET,
+        met: median(values) <= target,
       });
       const verdicts = [verdict(workload === 'read' ? 'product read, req/s' : 'place order, POST /orders req/s', pairs.map((p) => p.overhead))];
       if (workload === 'orders') verdicts.push(verdict('order to confirmed, completed orders/s', pairs.map((p) => p.completionOverhead)));
@@ -465,7 +470,7 @@ function report(options: TracingOptions, result: TracingResult): void {
   for (const { pairs, verdicts } of result.workloads) {
     for (const v of verdicts) {
       console.log(`  ${v.label}: median of ${pairs.length} pairs, spread ${pct(v.spread.min)} to ${pct(v.spread.max)}`);
-      console.log(`tracing overhead (${v.label}): ${pct(v.overhead)} (target <= ${TARGET * 100}%): ${v.met ? 'met' : 'missed'}`);
+      console.log(`tracing overhead (${v.label}): ${pct(v.overhead)} (target <= ${f0(v.target * 100)}%): ${v.met ? 'met' : 'missed'}`);
     }
   }
 }

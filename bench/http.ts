@@ -26,8 +26,8 @@
 //   tracing the read, and placing orders (POST /orders req/s, and orders settled per second), with tracing on
 //           (always-on sampling, batch exporter to a local OTLP/HTTP receiver that counts the spans) against tracing
 //           off (OTEL_SDK_DISABLED=true), in TRACING_PAIRS interleaved pairs of short windows per workload, each app on
-//           a database of its own: bench/http-tracing.ts. Prints per-pair ratios, their medians against the 15 %
-//           target, and the machine load. Alone: `npm run bench:http:tracing`.
+//           a database of its own: bench/http-tracing.ts. Prints per-pair ratios, their medians against the targets (read
+//           at most 15 % fewer req/s, orders 10 %), and the machine load. Alone: `npm run bench:http:tracing`.
 //
 // One server runs at a time: each is started for its run's windows and stopped after, since an idle app is not idle
 // (its event bus works in the background; the first line of output says how much) and would slow whatever runs
