@@ -50,6 +50,17 @@ describe('TraceBuffer', () => {
     expect(buffer.get(ids[1]!)).toHaveLength(4);
   });
 
+  it('takes no new trace once its bucket is empty, except from the first failed span of one on', () => {
+    // A bucket of 2 that never refills.
+    const buffer = new TraceBuffer(2, { perSecond: 0, burst: 2 });
+    const tracer = tracerWith(buffer);
+    const ids = [makeTrace(tracer, 'a'), makeTrace(tracer, 'b'), makeTrace(tracer, 'c'), makeTrace(tracer, 'd', 3, true)];
+    expect(buffer.get(ids[2]!)).toBeUndefined();
+    expect(buffer.list().map((entry) => entry.traceId)).toEqual([ids[3], ids[1]]);
+    // The failed child and the root that ended after it; the two children before it had already gone.
+    expect(buffer.get(ids[3]!)!.map((span) => span.name)).toEqual(['d', 'child 2']);
+  });
+
   it('refuses a capacity below 1 (0 means no buffer at all, which the SDK decides)', () => {
     expect(() => new TraceBuffer(0)).toThrow(/at least 1/);
   });

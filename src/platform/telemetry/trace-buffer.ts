@@ -46,6 +46,22 @@ export interface TraceSource {
 /** A trace that keeps growing (a loop of events) stops collecting here; the buffer stays bounded. */
 const MAX_SPANS_PER_TRACE = 2000;
 
+/** How many new traces the buffer takes: `burst` at once, then `perSecond` (a token bucket). */
+export interface Admission {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/**
+ * New traces the buffer takes: bursts of up to 200 (the default buffer's size), then 50 a second.
+ * Keeping every trace under load cost more than exporting it: kept spans outlive the young generation, and a
+ * micro-benchmark of a read's two spans (BENCHMARKS.md, issue 13) spent 5-8 µs more CPU per read with the buffer
+ * than without, most of it in the garbage collector. At 5,000 traces/s the whole buffer turned over every 40 ms,
+ * faster than anyone can look; at this rate the console still shows the last few seconds of traffic, and every
+ * trace while it is quiet.
+ */
+const ADMISSION: Admission = { perSecond: 50, burst: 200 };
+
 const KINDS: Record<number, string> = {
   [SpanKind.INTERNAL]: 'internal',
   [SpanKind.SERVER]: 'server',
@@ -56,20 +72,40 @@ const KINDS: Record<number, string> = {
 
 /**
  * A span processor that keeps the spans of the last `capacity` traces in memory, for the console. A trace is
- * evicted whole, oldest first (by the time its first span ended), when a new one arrives and the buffer is full. The
+ * evicted whole, oldest first (by the time its first span started), when a new one arrives and the buffer is full. The
  * work per span is a map lookup and an array push: the conversion to the console's shape happens when someone looks.
+ * Under load it takes new traces at a bounded rate (`admission`), and a trace left out from its first failed
+ * span on.
  */
 export class TraceBuffer implements SpanProcessor, TraceSource {
   readonly capacity: number;
   // Insertion order is the eviction order.
   readonly #traces = new Map<string, ReadableSpan[]>();
+  readonly #admittedPerMs: number;
+  readonly #burst: number;
+  /** New traces the buffer may still take now; refilled with time, at most `burst`. */
+  #tokens: number;
+  #refilledAt = performance.now();
 
-  constructor(capacity: number) {
+  constructor(capacity: number, admission: Admission = ADMISSION) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`A trace buffer needs a capacity of at least 1, got ${capacity}`);
     this.capacity = capacity;
+    this.#burst = admission.burst;
+    this.#tokens = admission.burst;
+    this.#admittedPerMs = admission.perSecond / 1000;
   }
 
-  onStart(_span: Span, _parentContext: Context): void {}
+  /**
+   * A trace's first span in this process (no parent, or one from another process or a stored event) decides whether
+   * the trace is kept, before any of its spans end: decided at the first span to end, a trace let in late would show
+   * without the spans that ended before it.
+   */
+  onStart(span: Span, _parentContext: Context): void {
+    const parent = span.parentSpanContext;
+    if (parent && !parent.isRemote) return;
+    const traceId = span.spanContext().traceId;
+    if (!this.#traces.has(traceId) && this.#take()) this.#keep(traceId, []);
+  }
 
   onEnd(span: ReadableSpan): void {
     const traceId = span.spanContext().traceId;
@@ -78,8 +114,23 @@ export class TraceBuffer implements SpanProcessor, TraceSource {
       if (spans.length < MAX_SPANS_PER_TRACE) spans.push(span);
       return;
     }
-    this.#traces.set(traceId, [span]);
+    // A trace the rate left out still shows from its first failed span on.
+    if (span.status.code === SpanStatusCode.ERROR) this.#keep(traceId, [span]);
+  }
+
+  #keep(traceId: string, spans: ReadableSpan[]): void {
+    this.#traces.set(traceId, spans);
     if (this.#traces.size > this.capacity) this.#traces.delete(this.#traces.keys().next().value!);
+  }
+
+  /** Whether a new trace may come in now: while the bucket has a token. */
+  #take(): boolean {
+    const now = performance.now();
+    this.#tokens = Math.min(this.#burst, this.#tokens + (now - this.#refilledAt) * this.#admittedPerMs);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
   }
 
   async forceFlush(): Promise<void> {}
@@ -90,13 +141,14 @@ export class TraceBuffer implements SpanProcessor, TraceSource {
 
   /** Every trace in the buffer, newest first. */
   list(): TraceSummary[] {
-    return [...this.#traces].reverse().map(([traceId, spans]) => summarize(traceId, spans));
+    // A trace whose spans have all yet to end has nothing to show.
+    return [...this.#traces].filter(([, spans]) => spans.length > 0).reverse().map(([traceId, spans]) => summarize(traceId, spans));
   }
 
   /** A trace's spans in waterfall order: each parent before its children, siblings by start time. */
   get(traceId: string): BufferedSpan[] | undefined {
     const spans = this.#traces.get(traceId)?.map(toBuffered);
-    return spans && treeOrder(spans);
+    return spans?.length ? treeOrder(spans) : undefined;
   }
 }
 
