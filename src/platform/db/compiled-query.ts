@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Compilable, CompiledQuery, QueryResult } from 'kysely';
 import type pg from 'pg';
 
@@ -38,33 +37,14 @@ export function runsOnPool(db: CompiledQueryRunner, pool: pg.Pool): void {
  * wrappers still apply (the database availability check on connect, prepared statements, SQL spans), and the
  * connection goes back to the pool exactly as Kysely would return it. Inside a transaction (or on any handle not made
  * by createModuleDatabase) it runs through Kysely as before.
- *
- * The connection is taken with pg-pool's callback form and the result handed on with one promise, as `pool.query`
- * does: the promise form of `connect` and an async function around it cost three more promises and two awaits per
- * read, a measurable share of a cheap read's garbage (issue 13). pg-pool calls back a caller that waited for a free
- * connection from another caller's release, so the statement is sent in the caller's own async context (snapshot):
- * its SQL span and log lines belong to the request that ran it.
  */
-export function runCompiled<R>(db: CompiledQueryRunner, query: CompiledQuery<R>): Promise<R[]> {
+export async function runCompiled<R>(db: CompiledQueryRunner, query: CompiledQuery<R>): Promise<R[]> {
   const pool = pools.get(db);
-  if (!pool) return db.executeQuery(query).then((result) => result.rows);
-  const inCallersContext = AsyncLocalStorage.snapshot();
-  return new Promise((resolve, reject) => {
-    pool.connect((error, client) => inCallersContext(() => {
-      if (error || !client) {
-        reject(error ?? new Error('runCompiled: the pool gave no connection'));
-        return;
-      }
-      client.query<R & pg.QueryResultRow>(query.sql, query.parameters as unknown[]).then(
-        (result) => {
-          client.release();
-          resolve(result.rows);
-        },
-        (failure: unknown) => {
-          client.release();
-          reject(failure as Error);
-        },
-      );
-    }));
-  });
+  if (!pool) return (await db.executeQuery(query)).rows;
+  const client = await pool.connect();
+  try {
+    return (await client.query<R & pg.QueryResultRow>(query.sql, query.parameters as unknown[])).rows;
+  } finally {
+    client.release();
+  }
 }
