@@ -100,7 +100,7 @@ export async function buildApp(options: AppOptions): Promise<ModuleRouter> {
     trustProxy: config.trustProxy,
     corsOrigins: config.http.corsOrigins,
     timeouts: config.http.timeouts,
-    meter: metrics.meter('seams.http'), docsAssets: options.assetDirectories?.['swagger-ui'] });
+    histograms: metrics.histograms, docsAssets: options.assetDirectories?.['swagger-ui'] });
   app.addHook('onClose', async () => {
     // Stop delivering before the pools the handlers write through go away.
     await delivery.bus?.stop();

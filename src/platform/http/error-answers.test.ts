@@ -1,8 +1,8 @@
-import { metrics } from '@opentelemetry/api';
 import Type from 'typebox';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticated } from './auth.ts';
+import { AggregatedHistograms } from '../telemetry/aggregated-histograms.ts';
 import { createHttpServer } from './http-server.ts';
 import type { ModuleRouter } from './module-router.ts';
 
@@ -11,7 +11,7 @@ import type { ModuleRouter } from './module-router.ts';
 let app: ModuleRouter;
 beforeAll(async () => {
   app = await createHttpServer({ logger: pino({ level: 'silent' }), auth: { secret: 'error-answers-test-secret-of-32-chars!', maxAgeSeconds: 86_400, clockToleranceSeconds: 5, jwksCooldownMs: 30_000, rolesClaim: 'roles' },
-    meter: metrics.getMeter('test') });
+    histograms: new AggregatedHistograms() });
   const params = Type.Object({ id: Type.String({ format: 'uuid' }) });
   const query = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1 })) });
   const body = Type.Object({ name: Type.String({ minLength: 1 }) }, { additionalProperties: false });

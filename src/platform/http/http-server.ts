@@ -1,11 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Meter } from '@opentelemetry/api';
+import type { AggregatedHistograms } from '../telemetry/aggregated-histograms.ts';
 import type { Logger } from 'pino';
 import type { TrustProxy } from '../config.ts';
 import { installAuth, type AuthSettings } from './auth.ts';
@@ -16,6 +15,7 @@ import { htmlPages, installSecurityHeaders } from './security-headers.ts';
 import type { ModuleRouter } from './module-router.ts';
 import { validatorCompiler } from './validator-compiler.ts';
 import { recordRequestDurations } from './request-duration.ts';
+import { requestIds } from './request-ids.ts';
 
 /** How long a client may take (HTTP_*_TIMEOUT_MS). */
 export interface HttpTimeouts {
@@ -42,14 +42,15 @@ export async function createHttpServer(options: {
   corsOrigins?: readonly string[];
   /** Default: the configuration's defaults. */
   timeouts?: HttpTimeouts;
-  meter: Meter;
+  /** Where the request-duration histogram is recorded (the app's metrics, app-metrics.ts). */
+  histograms: AggregatedHistograms;
   /** The Swagger UI's files, when not in the installed package (the single binary unpacks its own copy). */
   docsAssets?: string | undefined;
 }): Promise<ModuleRouter> {
   const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const app = fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    genReqId: () => randomUUID(),
+    genReqId: requestIds(),
     trustProxy: options.trustProxy ?? false,
     // A slow or silent client holds a socket only this long: the whole request within requestTimeout (headers
     // included), no silence longer than connectionTimeout mid-request, no idle keep-alive longer than keepAliveTimeout.
@@ -76,7 +77,7 @@ export async function createHttpServer(options: {
     .withTypeProvider<TypeBoxTypeProvider>();
 
   // First: it sees every route as it is registered, the plugins' own (CORS preflight, docs) included.
-  recordRequestDurations(app, options.meter);
+  recordRequestDurations(app, options.histograms);
   installErrorHandling(app);
   await installSecurityHeaders(app, { corsOrigins: options.corsOrigins ?? [] });
   // While closing, answers say `connection: close`, so keep-alive clients let go and close() does not wait on them.

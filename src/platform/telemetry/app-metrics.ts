@@ -4,6 +4,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
+import { AggregatedHistograms } from './aggregated-histograms.ts';
 
 /**
  * The app's metrics: one OpenTelemetry meter provider per app (tests build several apps in one process), read in two
@@ -13,6 +14,8 @@ import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from 
 export interface AppMetrics {
   /** A meter for a module or a platform part; instrument names are prefixed `seams_`. */
   meter(scope: string): Meter;
+  /** Histograms recorded on every request, aggregated outside the SDK and read with the meters' instruments. */
+  readonly histograms: AggregatedHistograms;
   /** The current values in the Prometheus text format. */
   scrape(): Promise<string>;
   shutdown(): Promise<void>;
@@ -21,13 +24,15 @@ export interface AppMetrics {
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 export function createAppMetrics(options: { serviceName: string; otlpEndpoint: string | undefined; exportIntervalMs?: number }): AppMetrics {
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const histograms = new AggregatedHistograms();
+  const prometheus = new PrometheusExporter({ preventServerStart: true, metricProducers: [histograms] });
   const readers: MetricReader[] = [prometheus];
   if (options.otlpEndpoint) {
     readers.push(
       new PeriodicExportingMetricReader({
         exporter: new OTLPMetricExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/metrics` }),
         exportIntervalMillis: options.exportIntervalMs ?? 15_000,
+        metricProducers: [histograms],
       }),
     );
   }
@@ -36,6 +41,7 @@ export function createAppMetrics(options: { serviceName: string; otlpEndpoint: s
   const stopRuntime = observeRuntime(provider.getMeter('seams.runtime'));
   return {
     meter: (scope) => provider.getMeter(scope),
+    histograms,
     async scrape() {
       const { resourceMetrics } = await prometheus.collect();
       return serializer.serialize(resourceMetrics);
