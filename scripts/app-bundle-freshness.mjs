@@ -12,14 +12,19 @@ export const APP_BUNDLE = 'dist/app/seams.cjs';
 export const STAMP_FILE = 'dist/app/stamp.json';
 
 /** What goes into the bundle, or decides how it is built; folders are walked, their test files left out. */
-const INPUTS = ['src', 'modules', 'migrations', 'package.json', 'package-lock.json', 'scripts/app-bundle.ts', 'scripts/build-app.ts', 'scripts/app-bundle-freshness.mjs'];
+export const BUNDLE_INPUTS = ['src', 'modules', 'migrations', 'package.json', 'package-lock.json', 'scripts/app-bundle.ts', 'scripts/build-app.ts', 'scripts/app-bundle-freshness.mjs'];
+
+/** The fingerprint of the bundle's inputs (see {@link inputsFingerprint}). */
+export function bundleFingerprint(root) {
+  return inputsFingerprint(root, BUNDLE_INPUTS);
+}
 
 /**
- * A digest of every input's path, size and modification time: a few hundred stat calls, a few milliseconds. A file
- * added, removed, edited, or touched by a checkout changes it. (The content is not read: that would cost the start
- * more than the rare needless rebuild it saves.)
+ * A digest of the path, size and modification time of every file of `inputs` (files or folders, relative to `root`):
+ * a few hundred stat calls, a few milliseconds. A file added, removed, edited, or touched by a checkout changes it.
+ * (The content is not read: that would cost the start more than the rare needless rebuild it saves.)
  */
-export function bundleFingerprint(root) {
+export function inputsFingerprint(root, inputs) {
   const hash = createHash('sha256');
   const visit = (relative) => {
     const full = path.join(root, relative);
@@ -32,7 +37,7 @@ export function bundleFingerprint(root) {
     if (!stats.isDirectory()) return hash.update(`${relative} ${stats.size} ${stats.mtimeMs}\n`);
     for (const name of readdirSync(full).sort()) if (!name.endsWith('.test.ts')) visit(path.join(relative, name));
   };
-  for (const input of INPUTS) visit(input);
+  for (const input of inputs) visit(input);
   return hash.digest('hex');
 }
 

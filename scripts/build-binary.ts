@@ -10,6 +10,7 @@
  *   5. The blob is injected into a copy of this Node's executable with postject (Node 24 has no `--build-sea`).
  *
  * Options: --without-postgres leaves the PostgreSQL out (such a binary needs DATABASE_URL); --out <file>.
+ * Beside the binary goes <file>.stamp.json (scripts/binary-stamp.ts), which the process tests read to reuse it.
  * Needs the Node version the binary is to carry (this one), on Linux x64. Strips debug symbols when `strip` exists.
  */
 import { spawnSync } from 'node:child_process';
@@ -26,6 +27,7 @@ import { describeDirectory, type DirectoryManifest } from '#platform/files/direc
 import { fileAsset, manifestAsset } from '#platform/files/embedded-directories.ts';
 import { HEAP_FLAGS } from '../src/cli/heap-flags.ts';
 import { bundleApp } from './app-bundle.ts';
+import { binaryStamp, stampFileOf } from './binary-stamp.ts';
 import { buildConsole, CONSOLE_OUTPUT } from './build-console.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,6 +50,10 @@ const BUILD = path.join(root, 'dist', 'build');
 const { values } = parseArgs({ options: { 'without-postgres': { type: 'boolean' }, out: { type: 'string' } } });
 const output = path.resolve(values.out ?? path.join(root, 'dist', 'seams-linux-x64'));
 const started = performance.now();
+// Taken before the build (a source changed while it runs makes the next test run build again), and the old stamp
+// removed: a build that fails or is stopped half-way leaves a binary no test takes for this checkout's.
+const stamp = binaryStamp(root, !values['without-postgres']);
+await rm(stampFileOf(output), { force: true });
 const step = (what: string) => process.stdout.write(`build:binary: ${what} (${((performance.now() - started) / 1000).toFixed(1)} s)\n`);
 
 if (process.platform !== 'linux' || process.arch !== 'x64') throw new Error(`Builds dist/seams-linux-x64 only on Linux x64 (this is ${process.platform}-${process.arch}).`);
@@ -92,6 +98,7 @@ await rm(output, { force: true });
 if (spawnSync('strip', ['--strip-debug', '-o', output, process.execPath]).status !== 0) await copyFile(process.execPath, output);
 await chmod(output, 0o755);
 await inject(output, 'NODE_SEA_BLOB', await readFile(blob), { sentinelFuse: SEA_FUSE });
+await writeFile(stampFileOf(output), `${JSON.stringify(stamp)}\n`);
 const size = (await stat(output)).size;
 step(`wrote ${path.relative(process.cwd(), output)}: ${(size / 1e6).toFixed(1)} MB (${((size - postgresBytes) / 1e6).toFixed(1)} MB without the embedded PostgreSQL)`);
 

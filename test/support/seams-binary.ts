@@ -1,15 +1,18 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, readlink, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { binaryStamp, hasStamp } from '../../scripts/binary-stamp.ts';
 import { projectRoot, type SeamsCommand } from '../process/seams-process.ts';
 
 /**
- * The single binary for process tests: the one `.ci/run` built (SEAMS_BINARY), or a fresh `npm run build:binary` of
- * this checkout into dist/, so that a test never runs a binary of older code.
+ * The single binary for process tests: the one `.ci/run` built (SEAMS_BINARY), or `npm run build:binary` of this
+ * checkout into dist/, so that a test never runs a binary of older code. The build is skipped when dist/ holds the
+ * binary such a build would write now (its stamp: the same sources, Node.js and PostgreSQL in it).
  */
 export async function seamsBinary(): Promise<string> {
   if (process.env.SEAMS_BINARY) return path.resolve(process.env.SEAMS_BINARY);
   const output = path.join(projectRoot, 'dist', 'seams-linux-x64');
+  if (await hasStamp(output, binaryStamp(projectRoot, true))) return output;
   const build = spawn(process.execPath, [path.join(projectRoot, 'scripts', 'build-binary.ts'), '--out', output], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   build.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
