@@ -11,7 +11,8 @@
 //                         src/telemetry.ts src/main.ts`), all modules, OTEL_SDK_DISABLED=true
 //             seams+trace the same with the SDK on, always_on sampling, every span exported over OTLP/HTTP
 //                         All traced servers export to one local receiver (bench/http-otlp-receiver.ts).
-//   rounds    PLATFORM_ROUNDS rounds; in each, every (server, endpoint) window once, the order rotated each round:
+//   rounds    PLATFORM_ROUNDS rounds (0: none, and only the untraced app is started for them: the memory and start
+//             phases alone, e.g. PLATFORM_ROUNDS=0 START_RUNS=0 MIXED_SECS=0 TRACING_PAIRS=0 for the RSS after reads); in each, every (server, endpoint) window once, the order rotated each round:
 //             GET /catalog/products/:id on all four, GET /orders/:id (a customer's token, their own order) on bare and
 //             seams. Each window PLATFORM_WARMUP s then PLATFORM_SECS s, CONNECTIONS connections, closed loop.
 //             Ratios per round, then their median:
@@ -148,12 +149,16 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
     // ---- rounds
     const seams = await options.startApp('seams', telemetry, { OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
     servers.push(seams);
-    const seamsTraced = await options.startApp('seams-traced', telemetry, { ...traced, OTEL_SERVICE_NAME: 'seams-bench-traced' });
-    servers.push(seamsTraced);
-    const bare = await options.startBare('bare', [], { BARE_ORDERS: '1', JWT_SECRET: options.secret });
-    servers.push(bare);
-    const bareOtel = await options.startBare('bare-otel', ['--import', path.join(options.root, 'bench/http-otel-standard.ts')], { ...traced, OTEL_SERVICE_NAME: 'bench-bare-otel' });
-    servers.push(bareOtel);
+    // PLATFORM_ROUNDS=0 (the memory and start phases alone): the untraced app only, to create what the memory phase reads.
+    const roundsOnly = async (start: () => Promise<ChildServer>): Promise<ChildServer | undefined> => {
+      if (CFG.rounds === 0) return undefined;
+      const server = await start();
+      servers.push(server);
+      return server;
+    };
+    const seamsTraced = await roundsOnly(() => options.startApp('seams-traced', telemetry, { ...traced, OTEL_SERVICE_NAME: 'seams-bench-traced' }));
+    const bare = await roundsOnly(() => options.startBare('bare', [], { BARE_ORDERS: '1', JWT_SECRET: options.secret }));
+    const bareOtel = await roundsOnly(() => options.startBare('bare-otel', ['--import', path.join(options.root, 'bench/http-otel-standard.ts')], { ...traced, OTEL_SERVICE_NAME: 'bench-bare-otel' }));
 
     const product = await must('creating the product', api(seams.url, 'POST', '/catalog/products', options.adminToken, { sku: 'bench-platform-read', name: 'Benchmark product', priceCents: 1234, currency: 'EUR' }));
     await must('setting stock', api(seams.url, 'PUT', `/inventory/items/${String(product.id)}`, options.adminToken, { onHand: 1_000_000_000 }));
@@ -165,14 +170,16 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
     // Settled first, so every server reads the same answer.
     for (let i = 0; i < 200 && (await api(seams.url, 'GET', orderPath, customerToken)).json.status === 'pending'; i++) await sleep(50);
 
-    const targets: Array<{ key: string; server: ChildServer; endpoint: Endpoint }> = [
-      { key: 'bare read', server: bare, endpoint: 'read' },
-      { key: 'bare+otel read', server: bareOtel, endpoint: 'read' },
-      { key: 'seams read', server: seams, endpoint: 'read' },
-      { key: 'seams+trace read', server: seamsTraced, endpoint: 'read' },
-      { key: 'bare+jwt order', server: bare, endpoint: 'order' },
-      { key: 'seams order', server: seams, endpoint: 'order' },
-    ];
+    const targets = (
+      [
+        { key: 'bare read', server: bare, endpoint: 'read' },
+        { key: 'bare+otel read', server: bareOtel, endpoint: 'read' },
+        { key: 'seams read', server: seams, endpoint: 'read' },
+        { key: 'seams+trace read', server: seamsTraced, endpoint: 'read' },
+        { key: 'bare+jwt order', server: bare, endpoint: 'order' },
+        { key: 'seams order', server: seams, endpoint: 'order' },
+      ] as Array<{ key: string; server: ChildServer | undefined; endpoint: Endpoint }>
+    ).filter((target): target is { key: string; server: ChildServer; endpoint: Endpoint } => CFG.rounds > 0 && target.server !== undefined);
     const requestOf = (endpoint: Endpoint): Pick<LoadOptions, 'headers'> & { path: string } =>
       endpoint === 'read' ? { path: readPath } : { path: orderPath, headers: { authorization: `Bearer ${customerToken}` } };
     // The same answer from every server of an endpoint, or the comparison means nothing.
@@ -212,9 +219,9 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
       for (const [name, value] of Object.entries(ratios)) (result.ratios[name] ??= []).push(value);
     }
     const stats = (await (await fetch(`${receiver.url}/stats`)).json()) as { spans: number; serviceNames: string[] };
-    for (const server of [seams, seamsTraced, bare, bareOtel]) await server.stop();
+    for (const server of [seams, seamsTraced, bare, bareOtel]) await server?.stop();
 
-    printRounds(result, stats);
+    if (CFG.rounds > 0) printRounds(result, stats);
 
     // ---- memory: a fresh app as `npm start` runs it in production (tracing on, exporting); with APP_ENTRIES, the
     // entries after the first one first, each for its reads only.

@@ -60,7 +60,8 @@
 //                Apps started without the --import, e.g. TRACING_OFF=no-import, always run the sources)
 //      APP_ENTRIES (the start and memory phases only: e.g. bundle,source alternates both in one run; see http-platform.ts;
 //                  an entry's heap flags can differ: bundle+v8heap runs it with none, bundle+semi=8 with an 8 MB semi-space,
-//                  +old=<MB> another old-space cap, +size with --optimize-for-size; e.g. bundle+semi=8+size)
+//                  +old=<MB> another old-space cap, +size with --optimize-for-size, +pool=<N> with --v8-pool-size=<N>,
+//                  +arena=<N> with MALLOC_ARENA_MAX=<N>; e.g. bundle+semi=8+size)
 //      APP_NODE_FLAGS / BARE_NODE_FLAGS (extra node flags, e.g. --cpu-prof --cpu-prof-dir=.data/bench-http-logs/prof)
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -304,7 +305,10 @@ async function startApp(
           return value ? `${name}=${value}` : flag;
         })),
     ...(tweaks.includes('size') ? ['--optimize-for-size'] : []),
+    ...(tweak('pool=') ? [`--v8-pool-size=${tweak('pool=')}`] : []),
   ];
+  // `arena=<N>`: glibc's MALLOC_ARENA_MAX for the app (an env var: malloc reads it when the process starts).
+  const mallocEnv: Record<string, string> = tweak('arena=') ? { MALLOC_ARENA_MAX: tweak('arena=')! } : {};
   const bundle = entry === 'bundle' && telemetryAt >= 0;
   const entryArgs = bundle ? [...nodeArgs.slice(0, telemetryAt), ...nodeArgs.slice(telemetryAt + 2), path.join(ROOT, 'scripts/start.mjs')] : [...nodeArgs, path.join(ROOT, 'src/main.ts')];
   return startChild({
@@ -323,6 +327,7 @@ async function startApp(
       // Thousands of requests a second from one address and one token: the rate limit would answer them with 429.
       RATE_LIMIT_PER_MINUTE: '0',
       ...extra.env,
+      ...mallocEnv,
     },
     port,
     readyPath: '/health/ready',
