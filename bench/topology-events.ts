@@ -86,7 +86,9 @@ class AppProcess {
   constructor(role: string, env: Record<string, string>) {
     const inherited = { ...process.env };
     delete inherited.NODE_OPTIONS;
-    this.#child = spawn(process.execPath, [path.join(here, 'topology-events-app.ts')], { env: { ...inherited, ...env, ROLE: role }, stdio: ['pipe', 'pipe', 'pipe'] });
+    // APP_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=.data/prof"): node flags for every app process, to profile them.
+    const flags = (process.env.APP_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    this.#child = spawn(process.execPath, [...flags, path.join(here, 'topology-events-app.ts')], { env: { ...inherited, ...env, ROLE: role }, stdio: ['pipe', 'pipe', 'pipe'] });
     let tail = '';
     this.#child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const parts = (tail + chunk).split('\n');
@@ -148,6 +150,8 @@ interface RoundResult {
   throughput: number;
   /** CPU ms of the app processes (not PostgreSQL's, not NATS's) per 1,000 events of the throughput run. */
   cpuPerThousand: number;
+  /** The same per process: the subscriber's, then (across processes) the producer's. */
+  cpuPerProcess: number[];
   latency: { p50: number; p99: number; max: number; n: number };
   outOfOrder: number;
   duplicates: number;
@@ -178,11 +182,12 @@ async function round(options: EventsBenchOptions, across: boolean, natsUrl: stri
     subscriber.send(`wait ${warm}`);
     await subscriber.next('done', timeoutMs);
 
+    // Per process (the subscriber's first), so a change to the relay or the receiver shows on its own side.
     const cpu = async () => {
-      let ms = 0;
+      const ms: number[] = [];
       for (const child of children) {
         child.send('cpu');
-        ms += (await child.next('cpu', timeoutMs)).cpuMs as number;
+        ms.push((await child.next('cpu', timeoutMs)).cpuMs as number);
       }
       return ms;
     };
@@ -192,7 +197,8 @@ async function round(options: EventsBenchOptions, across: boolean, natsUrl: stri
     const published = await producer.next('published', timeoutMs);
     const drained = await subscriber.next('done', timeoutMs);
     const throughput = (options.events / ((drained.lastAt as number) - (published.t0 as number))) * 1000;
-    const cpuPerThousand = ((await cpu()) - cpuBefore) / (options.events / 1000);
+    const cpuPerProcess = (await cpu()).map((ms, i) => (ms - cpuBefore[i]!) / (options.events / 1000));
+    const cpuPerThousand = cpuPerProcess.reduce((sum, ms) => sum + ms, 0);
     let tpStages: Record<string, StageSummary> | undefined;
     if (across) {
       subscriber.send(`stages ${warm}`);
@@ -215,6 +221,7 @@ async function round(options: EventsBenchOptions, across: boolean, natsUrl: stri
     return {
       throughput,
       cpuPerThousand,
+      cpuPerProcess,
       latency: latency.latency as RoundResult['latency'],
       outOfOrder: latency.outOfOrder as number,
       duplicates: latency.duplicates as number,
@@ -253,7 +260,7 @@ export async function benchEvents(options: EventsBenchOptions): Promise<EventsBe
         const result = await round(options, across, natsUrl);
         (across ? results.across : results.inProcess).push(result);
         options.say(
-          `round ${r + 1} ${across ? 'across processes' : 'in process'}: ${Math.round(result.throughput)} events/s (app CPU ${Math.round(result.cpuPerThousand)} ms per 1,000); at ${options.rate}/s p50 ${result.latency.p50.toFixed(2)} ms, ` +
+          `round ${r + 1} ${across ? 'across processes' : 'in process'}: ${Math.round(result.throughput)} events/s (app CPU ${Math.round(result.cpuPerThousand)} ms per 1,000${across ? `: subscriber ${Math.round(result.cpuPerProcess[0]!)}, producer ${Math.round(result.cpuPerProcess[1]!)}` : ''}); at ${options.rate}/s p50 ${result.latency.p50.toFixed(2)} ms, ` +
             `p99 ${result.latency.p99.toFixed(2)} ms; out of order ${result.outOfOrder}, duplicates ${result.duplicates}, missing ${result.missing}`,
         );
       }

@@ -15,6 +15,7 @@
 //      rpc:    N (2000 calls per side) WARMUP (200 per side) ROUNDS (10) IDS (3)
 //      events: EVENT_ROUNDS (2 per topology) EVENTS (20000) LANES (4) PER_TX (50) RATE (200) LAT_SECS (10)
 //              BENCH_NATS_URL (a NATS server to use; unset: a nats-server of the benchmark's own, file storage)
+//              APP_NODE_FLAGS (node flags for the app processes, e.g. "--cpu-prof --cpu-prof-dir=.data/prof")
 //      orders: ORDERS (300 per topology) ORDER_WARMUP (30 per topology) ORDER_LINES (1) SIGNAL (notify | poll)
 //              POLL_MS (2, with SIGNAL=poll) MAX_SECS (300) ORDER_TIMEOUT_MS (15000)
 //              APP_ENV (settings for every app process of both topologies, over DB_POOL_MAX=4; e.g. "EVENTS_POLL_INTERVAL_MS=100")
