@@ -9,6 +9,7 @@ import { probeSystem, type ProbeSystem } from '../support/probe-modules.ts';
 import { killAllProbeProcesses, ProbeProcess } from '../support/probe-process.ts';
 import { adminDatabase, compareIds, OutboxView, ProbeView, sleep } from '../support/probe-views.ts';
 import { testDatabaseUrl } from '../support/test-app.ts';
+import { schemaName } from '#platform/db/database-names.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 /**
@@ -67,6 +68,13 @@ async function instancesConnected(instances: number): Promise<void> {
   );
 }
 
+/** Sessions of a module's pool (application_name `seams:<schema>`) on the test's database, from any process. */
+async function moduleSessions(module: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+    where datname = current_database() and application_name = ${`seams:${schemaName(module)}`}`.execute(observer);
+  return rows[0]!.n;
+}
+
 /** Every committed event handled once by every subscriber, each key's events in publish order, nothing parked. */
 async function expectEveryEventOnceInOrder(probes: ProbeSystem): Promise<number> {
   const committed = await new OutboxView(observer, probes.producer).ids();
@@ -112,9 +120,14 @@ describe.skipIf(nats.skipped !== undefined)('across processes over NATS JetStrea
     await doomed.waitForLine((line) => line.probe === 'published' && (line.count ?? 0) >= 150, 30_000);
     const sink = new ProbeView(observer, probes.subscribers[0]!);
     await waitFor(async () => (await sink.stats()).rows >= 20, { timeoutMs: 20_000, message: 'nothing arrived before the kill' });
+    // The producer's own sessions, counted while it runs, so that the wait for them to end below is not vacuous.
+    expect(await moduleSessions(probes.producer)).toBeGreaterThan(0);
     doomed.kill('SIGKILL');
     expect(await doomed.exited).toEqual({ code: null, signal: 'SIGKILL' });
     await instancesConnected(1);
+    // A COMMIT the producer sent just before it died still lands after its death: count the outbox only once the
+    // server has ended every session of the dead producer (a CI run once counted 256 and then handled 257).
+    await waitFor(async () => (await moduleSessions(probes.producer)) === 0, { timeoutMs: 15_000, message: 'the killed producer still has sessions' });
     const before = (await new OutboxView(observer, probes.producer).ids()).length;
     expect(before).toBeLessThan(600);
     expect((await sink.stats()).rows).toBeLessThan(before);
