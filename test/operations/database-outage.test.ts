@@ -145,8 +145,17 @@ describe('a database outage under load', () => {
       },
       { timeoutMs: 5000, intervalMs: 100 },
     ).catch(() => undefined);
-    expect([...history].sort()).toEqual(accepted.map(({ id }) => id).sort());
-    await shopApi.expectStockEventually(product.id, { onHand: 10_000 - accepted.length, reserved: 0, available: 10_000 - accepted.length }, 5000);
+    // Every accepted order is there once. An order whose COMMIT reached the server as it went down may be stored
+    // though its request was answered 503 (the app cannot know the commit's outcome; a retry with the same
+    // Idempotency-Key resolves it): such an order must then be whole too, confirmed and counted in the stock. A CI run
+    // once had 81 for 80 accepted.
+    const acceptedIds = accepted.map(({ id }) => id!);
+    expect(new Set(history).size, 'an order listed twice').toBe(history.length);
+    expect(acceptedIds.filter((id) => !history.includes(id)), 'accepted orders missing from the history').toEqual([]);
+    const ambiguous = history.filter((id) => !acceptedIds.includes(id));
+    expect(ambiguous.length, 'stored orders beyond the 503 answers').toBeLessThanOrEqual(results.filter((result) => result.status === 503).length);
+    for (const id of ambiguous) expect((await shopApi.getOrder(id, customer)).status).toBe('confirmed');
+    await shopApi.expectStockEventually(product.id, { onHand: 10_000 - history.length, reserved: 0, available: 10_000 - history.length }, 5000);
 
     // Told once: one warning when it started, one info when it ended, and no error lines for the requests in between.
     await waitFor(() => lines.some((line) => line.msg === 'database available again'), { timeoutMs: 5000 });
