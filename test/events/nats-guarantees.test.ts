@@ -56,24 +56,20 @@ function system(kind: string, natsUrl: string, subscribers = 1): { probes: Probe
   };
 }
 
+/** Sessions on the test's database, from any process, whose application_name is this. */
+async function sessionsNamed(applicationName: string): Promise<number> {
+  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+    where datname = current_database() and application_name = ${applicationName}`.execute(observer);
+  return rows[0]!.n;
+}
+
 /** Waits until the database has `instances` NATS lease connections: a killed instance's sessions have ended. */
 async function instancesConnected(instances: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-        where datname = current_database() and application_name = 'seams:nats-leases'`.execute(observer);
-      return rows[0]!.n <= instances;
-    },
-    { timeoutMs: 15_000, message: 'the killed instance still has sessions' },
-  );
+  await waitFor(async () => (await sessionsNamed('seams:nats-leases')) <= instances, { timeoutMs: 15_000, message: 'the killed instance still has sessions' });
 }
 
 /** Sessions of a module's pool (application_name `seams:<schema>`) on the test's database, from any process. */
-async function moduleSessions(module: string): Promise<number> {
-  const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
-    where datname = current_database() and application_name = ${`seams:${schemaName(module)}`}`.execute(observer);
-  return rows[0]!.n;
-}
+const moduleSessions = (module: string) => sessionsNamed(`seams:${schemaName(module)}`);
 
 /** Every committed event handled once by every subscriber, each key's events in publish order, nothing parked. */
 async function expectEveryEventOnceInOrder(probes: ProbeSystem): Promise<number> {
