@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { useNodeCompileCache } from './test/support/compile-cache.ts';
 import SlowFilesFirst from './test/support/slow-files-first.ts';
+import { testWorkerCount } from './test/support/worker-count.ts';
 
 /**
  * Two projects, run side by side on one pool of workers:
@@ -12,7 +13,8 @@ import SlowFilesFirst from './test/support/slow-files-first.ts';
  * Three files at a time on a 2-core machine (vitest would take one): most files wait on PostgreSQL, NATS or other
  * processes most of the time. Measured on a quiet 2-core machine (2026-12-07, embedded PostgreSQL, 1442 tests): 137 s
  * with three workers against 150 s with two (the two-worker run even reused the built binary); more workers than that
- * made the CPU-bound files (the scripts the architecture tests run, the process tests) time out under load.
+ * made the CPU-bound files (the scripts the architecture tests run, the process tests) time out under load. Fewer when
+ * the database server has too few connections for three (test/support/worker-count.ts).
  */
 useNodeCompileCache(import.meta.dirname);
 
@@ -24,7 +26,7 @@ const ISOLATED = [
 ];
 const ALL = ['src/**/*.test.ts', 'modules/**/*.test.ts', 'test/**/*.test.ts'];
 
-export default defineConfig({
+export default defineConfig(async () => ({
   test: {
     globalSetup: ['test/global-setup.ts'],
     // Every log line and process output written during a test is checked after it (test/support/log-lines.ts).
@@ -33,7 +35,7 @@ export default defineConfig({
     // with another file beside it.
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    maxWorkers: 3,
+    maxWorkers: await testWorkerCount(),
     // The longest files first, so that none of them starts near the end and runs on alone.
     sequence: { sequencer: SlowFilesFirst },
     projects: [
@@ -41,4 +43,4 @@ export default defineConfig({
       { extends: true, test: { name: 'isolated', include: ISOLATED } },
     ],
   },
-});
+}));
