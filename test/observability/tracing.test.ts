@@ -105,6 +105,10 @@ it('puts one placed-and-confirmed order into one trace: request, price call, eve
     // Each handler hangs under the publish of its own event.
     expect(ancestry[1]).toBe(name.replace(' handle', ' publish'));
   }
+  // A publish span is its outbox INSERT: no SQL span under it repeats the same statement.
+  const publishes = new Set(inTrace.filter((span) => span.name.endsWith(' publish')).map((span) => span.spanContext().spanId));
+  expect(publishes.size).toBeGreaterThan(3);
+  expect(inTrace.filter((span) => isSqlSpan(span) && publishes.has(span.parentSpanContext?.spanId ?? '')).map(statementOf)).toEqual([]);
   // Handlers of handlers: payments ran because inventory's reservation led ordering to request the payment.
   const paymentChain = chain(named('ordering.PaymentRequested handle', 'payments')[0]!);
   expect(paymentChain).toEqual(expect.arrayContaining(['inventory.StockReserved handle', 'ordering.OrderPlaced handle', 'ordering.OrderPlaced publish']));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, type Transaction } from 'kysely';
 import { prepared } from '../db/prepared-statements.ts';
-import { inSpan, SpanKind } from '../telemetry/tracing.ts';
+import { inSpan, SpanKind, withoutStatementSpans } from '../telemetry/tracing.ts';
 import { OUTBOX_TABLE } from './commit-signalling-dialect.ts';
 import { producerOf, type EventDefinition, type EventPayload } from './event-definition.ts';
 
@@ -50,21 +50,21 @@ export function createPublisher(module: string, traceCarrier: TraceCarrierSource
       await inSpan(
         `${event.name} publish`,
         { kind: SpanKind.PRODUCER, attributes: { 'seams.module': module, 'seams.event': event.name, 'seams.event_version': event.version, 'seams.event_id': id } },
-        () =>
-          trx.executeQuery({
-            ...OUTBOX_INSERT,
-            parameters: [
-              id,
-              event.name,
-              event.version,
-              event.key ? event.key(payload) : null,
-              JSON.stringify(payload),
-              // Captured inside the publish span, so the handlers' spans become its children.
-              JSON.stringify(traceCarrier() ?? null),
-              // Due later (clock.at) or, as almost always, at once.
-              options.at ?? null,
-            ],
-          }),
+        () => {
+          const parameters = [
+            id,
+            event.name,
+            event.version,
+            event.key ? event.key(payload) : null,
+            JSON.stringify(payload),
+            // Captured inside the publish span, so the handlers' spans become its children.
+            JSON.stringify(traceCarrier() ?? null),
+            // Due later (clock.at) or, as almost always, at once.
+            options.at ?? null,
+          ];
+          // The publish span is this INSERT: a SQL span under it would only repeat it.
+          return withoutStatementSpans(() => trx.executeQuery({ ...OUTBOX_INSERT, parameters }));
+        },
       );
       return id;
     },

@@ -24,6 +24,18 @@ export function inSpan<T>(name: string, options: { kind?: SpanKind; attributes?:
   });
 }
 
+/**
+ * Runs `fn` in the active span's trace but with no recorded span active, so the statements it runs get no SQL span
+ * (sql-spans.ts traces only under a recorded span). For bookkeeping whose span would say no more than its parent's:
+ * the outbox INSERT of a publish was a sixth of an order's spans and took as long as the publish span itself.
+ */
+export function withoutStatementSpans<T>(fn: () => T): T {
+  const active = context.active();
+  const span = trace.getSpan(active);
+  if (!span?.isRecording()) return fn();
+  return context.with(trace.setSpan(active, trace.wrapSpanContext(span.spanContext())), fn);
+}
+
 /** The W3C trace context of the active span, to store with an event; undefined when there is none. */
 export function currentTraceCarrier(): Record<string, string> | undefined {
   const carrier: Record<string, string> = {};
