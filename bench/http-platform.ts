@@ -11,6 +11,8 @@
 //                         src/telemetry.ts src/main.ts`), all modules, OTEL_SDK_DISABLED=true
 //             seams+trace the same with the SDK on, always_on sampling, every span exported over OTLP/HTTP
 //                         All traced servers export to one local receiver (bench/http-otlp-receiver.ts).
+//             bare-heap   bare under npm start's heap flags (src/cli/heap-flags.ts), for the read only: what the flags
+//                         cost bare, so that seams / bare splits into the flags and the rest
 //   rounds    PLATFORM_ROUNDS rounds (0: none, and only the untraced app is started for them: the memory and start
 //             phases alone, e.g. PLATFORM_ROUNDS=0 START_RUNS=0 MIXED_SECS=0 TRACING_PAIRS=0 for the RSS after reads); in each, every (server, endpoint) window once, the order rotated each round:
 //             GET /catalog/products/:id on all four, GET /orders/:id (a customer's token, their own order) on bare and
@@ -20,6 +22,7 @@
 //               authenticated read:  seams / bare (+JWT)     target >= 0.85
 //               read, tracing on:    seams+trace / seams     target >= 0.85
 //               the peers:           bare+otel / bare, seams+trace / bare+otel
+//               the heap flags:      bare-heap / bare, seams / bare-heap (no target: they split the first ratio)
 //   memory    a fresh Seams as `npm start` runs it (SDK on, always_on, exporting): RSS when ready, after MEMORY_SECS
 //             (60) of reads, then over MIXED_SECS (300) of reads (closed loop) and orders (MIXED_ORDER_RATE/s, open
 //             loop) at once, printed every minute. Targets: <= 150 MB after the reads; flat over the mixed load (the
@@ -33,6 +36,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
+import { HEAP_FLAGS } from '../src/cli/heap-flags.ts';
 import { cpuMs, f0, f1, f2, freePort, load, median, startChild, table, type ChildServer, type LoadOptions, type LoadResult } from './http-support.ts';
 
 const env = (name: string, fallback: string) => (process.env[name] === undefined || process.env[name] === '' ? fallback : process.env[name]!);
@@ -158,6 +162,9 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
     };
     const seamsTraced = await roundsOnly(() => options.startApp('seams-traced', telemetry, { ...traced, OTEL_SERVICE_NAME: 'seams-bench-traced' }));
     const bare = await roundsOnly(() => options.startBare('bare', [], { BARE_ORDERS: '1', JWT_SECRET: options.secret }));
+    // The same bare server under npm start's heap flags (a young generation half V8's default size, so twice the
+    // scavenges): how much of seams / bare is those flags, which the memory target asks for, rather than the platform.
+    const bareHeap = await roundsOnly(() => options.startBare('bare-heap', [...HEAP_FLAGS], {}));
     const bareOtel = await roundsOnly(() => options.startBare('bare-otel', ['--import', path.join(options.root, 'bench/http-otel-standard.ts')], { ...traced, OTEL_SERVICE_NAME: 'bench-bare-otel' }));
 
     const product = await must('creating the product', api(seams.url, 'POST', '/catalog/products', options.adminToken, { sku: 'bench-platform-read', name: 'Benchmark product', priceCents: 1234, currency: 'EUR' }));
@@ -174,6 +181,7 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
       [
         { key: 'bare read', server: bare, endpoint: 'read' },
         { key: 'bare+otel read', server: bareOtel, endpoint: 'read' },
+        { key: 'bare+heap flags read', server: bareHeap, endpoint: 'read' },
         { key: 'seams read', server: seams, endpoint: 'read' },
         { key: 'seams+trace read', server: seamsTraced, endpoint: 'read' },
         { key: 'bare+jwt order', server: bare, endpoint: 'order' },
@@ -215,11 +223,13 @@ export async function platformPhase(options: PlatformOptions): Promise<PlatformR
         'read, tracing on: seams+trace / seams': rps('seams+trace read') / rps('seams read'),
         'peer: bare + standard OTel / bare': rps('bare+otel read') / rps('bare read'),
         'seams+trace / bare + standard OTel': rps('seams+trace read') / rps('bare+otel read'),
+        'bare with npm start\'s heap flags / bare': rps('bare+heap flags read') / rps('bare read'),
+        'read, tracing off: seams / bare with the same heap flags': rps('seams read') / rps('bare+heap flags read'),
       };
       for (const [name, value] of Object.entries(ratios)) (result.ratios[name] ??= []).push(value);
     }
     const stats = (await (await fetch(`${receiver.url}/stats`)).json()) as { spans: number; serviceNames: string[] };
-    for (const server of [seams, seamsTraced, bare, bareOtel]) await server?.stop();
+    for (const server of [seams, seamsTraced, bare, bareHeap, bareOtel]) await server?.stop();
 
     if (CFG.rounds > 0) printRounds(result, stats);
 
