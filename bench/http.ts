@@ -61,7 +61,8 @@
 //      APP_ENTRIES (the start and memory phases only: e.g. bundle,source alternates both in one run; see http-platform.ts;
 //                  an entry's heap flags can differ: bundle+v8heap runs it with none, bundle+semi=8 with an 8 MB semi-space,
 //                  +old=<MB> another old-space cap, +size with --optimize-for-size, +pool=<N> with --v8-pool-size=<N>,
-//                  +arena=<N> with MALLOC_ARENA_MAX=<N>; e.g. bundle+semi=8+size)
+//                  +arena=<N> with MALLOC_ARENA_MAX=<N>, +env:NAME=VALUE with another env var; e.g. bundle+semi=8+size;
+//                  a tweak of no such name, e.g. bundle+b, only tells two runs of the same entry apart)
 //      APP_NODE_FLAGS / BARE_NODE_FLAGS (extra node flags, e.g. --cpu-prof --cpu-prof-dir=.data/bench-http-logs/prof)
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -308,7 +309,11 @@ async function startApp(
     ...(tweak('pool=') ? [`--v8-pool-size=${tweak('pool=')}`] : []),
   ];
   // `arena=<N>`: glibc's MALLOC_ARENA_MAX for the app (an env var: malloc reads it when the process starts).
-  const mallocEnv: Record<string, string> = tweak('arena=') ? { MALLOC_ARENA_MAX: tweak('arena=')! } : {};
+  // `env:NAME=VALUE` (any number of them): another env var of the app, e.g. env:MALLOC_TRIM_THRESHOLD_=131072.
+  const mallocEnv: Record<string, string> = {
+    ...(tweak('arena=') ? { MALLOC_ARENA_MAX: tweak('arena=')! } : {}),
+    ...Object.fromEntries(tweaks.filter((t) => t.startsWith('env:')).map((t) => t.slice('env:'.length).split('=', 2) as [string, string])),
+  };
   const bundle = entry === 'bundle' && telemetryAt >= 0;
   const entryArgs = bundle ? [...nodeArgs.slice(0, telemetryAt), ...nodeArgs.slice(telemetryAt + 2), path.join(ROOT, 'scripts/start.mjs')] : [...nodeArgs, path.join(ROOT, 'src/main.ts')];
   return startChild({
